@@ -1,0 +1,59 @@
+"""Authoring: execute notebooks in place so their stored outputs are fresh (nbval compares against them).
+
+    python -m course_lib.authoring notebooks/01_sequential_data.ipynb solutions/01_sequential_data.ipynb
+    python -m course_lib.authoring --all      # every lecture and solution notebook, then exercises/
+
+Each notebook runs in a fresh kernel of this environment, from its own folder, on the CPU (a GPU is
+never used for stored outputs). Prints the execution time of each notebook.
+"""
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+from nbclient import NotebookClient
+
+from course_lib.build_exercises import ROOT, main as build_exercises
+
+CELL_TIMEOUT = 120
+
+
+def execute_notebook(path, timeout=CELL_TIMEOUT):
+    """Execute `path` in place; returns the wall time in seconds."""
+    path = Path(path).resolve()
+    nb = nbformat.read(path, as_version=4)
+    for cell in nb.cells:
+        cell.metadata.pop("execution", None)  # run timestamps would make every run a diff
+    env_device = os.environ.pop("COURSE_DEVICE", None)  # stored outputs always come from the CPU
+    try:
+        start = time.perf_counter()
+        NotebookClient(nb, timeout=timeout, kernel_name="python3", record_timing=False,
+                       resources={"metadata": {"path": str(path.parent)}}).execute()
+        elapsed = time.perf_counter() - start
+    finally:
+        if env_device is not None:
+            os.environ["COURSE_DEVICE"] = env_device
+    nbformat.write(nb, path)
+    return elapsed
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description="Execute course notebooks in place.")
+    parser.add_argument("paths", nargs="*", type=Path)
+    parser.add_argument("--all", action="store_true", help="every notebook in notebooks/ and solutions/")
+    args = parser.parse_args(argv)
+    paths = list(args.paths)
+    if args.all:
+        paths += sorted((ROOT / "notebooks").glob("*.ipynb")) + sorted((ROOT / "solutions").glob("*.ipynb"))
+    if not paths:
+        parser.error("name notebooks to execute, or pass --all")
+    for path in paths:
+        print(f"{execute_notebook(path):6.1f} s  {path}", flush=True)
+    build_exercises([])
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,367 @@
+"""The check machinery shared by the in-notebook `check(fn)` cells and the command-line grader.
+
+An `Exercise` names a graded function, its reference implementation, its points and a recipe for test
+cases. Running a case gives an `Outcome` (a value or an exception). `judge` turns an outcome into a
+`CheckResult` by comparing with the reference *in the calling process*: the grader calls it with
+outcomes that came back from the learner's kernel as plain arrays, so nothing in that kernel can
+change how the answer is scored.
+"""
+import copy
+import io
+import math
+import sys
+from contextlib import redirect_stdout
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import numpy as np
+
+PASS, FAIL = "✓", "✗"
+MAX_PRINTED = 2000  # characters of a learner's own prints shown per check run
+
+
+@dataclass
+class Case:
+    """One input to a graded function.
+
+    name: what the learner reads, e.g. "random indices, shape (7,), vocab_size=5".
+    raises: exception types a correct implementation raises here (a bad-input check), else None.
+    hidden: True for the grader's randomized checks that a notebook never shows.
+    """
+    name: str
+    args: tuple
+    kwargs: dict = field(default_factory=dict)
+    raises: tuple = None
+    hidden: bool = False
+
+
+@dataclass
+class Hint:
+    """A plausible wrong implementation and what to tell a learner whose output matches it."""
+    wrong: Callable
+    message: str
+
+
+@dataclass
+class Exercise:
+    """A graded function: `make_cases(rng, hidden)` returns its cases; `select` picks what is compared
+    from the function's return value (e.g. `h_t` out of `(h_t, cache)`)."""
+    name: str
+    reference: Callable
+    points: int
+    make_cases: Callable
+    output_names: tuple = None
+    select: Callable = None
+    hints: list = field(default_factory=list)
+    atol: float = 1e-8
+    rtol: float = 1e-6
+
+    def selected(self, value):
+        return value if self.select is None else self.select(value)
+
+
+@dataclass
+class Outcome:
+    """What calling a function on a case produced. kind: 'value', 'raised', 'not_implemented' or 'error'
+    (the call never completed: timeout, dead kernel, function missing); message says what happened."""
+    kind: str
+    value: Any = None
+    exc_type: str = ""
+    message: str = ""
+
+
+@dataclass
+class CheckResult:
+    name: str
+    passed: bool
+    message: str = ""
+
+    def line(self):
+        return f"  {PASS if self.passed else FAIL} {self.name}" + ("" if self.passed else f": {self.message}")
+
+
+@dataclass
+class Report:
+    exercise: Exercise
+    results: list
+    note: str = ""  # one line that replaces the per-check lines (not implemented, reference, missing)
+    printed: bool = False  # `check` already printed text(): a notebook should not show it twice
+
+    def _ipython_display_(self):
+        if not self.printed:
+            print(self.text())
+
+    def __repr__(self):
+        return f"<Report {self.exercise.name}: {self.n_passed}/{len(self.results)} checks, {self.score}/{self.max_score} points>"
+
+    @property
+    def n_passed(self):
+        return sum(r.passed for r in self.results)
+
+    @property
+    def passed(self):
+        return bool(self.results) and self.n_passed == len(self.results)
+
+    @property
+    def max_score(self):
+        return self.exercise.points
+
+    @property
+    def score(self):
+        if not self.results:
+            return 0.0
+        return round(self.exercise.points * self.n_passed / len(self.results), 2)
+
+    def feedback(self):
+        """One line for a grade table: the first failure, or that everything passed."""
+        if self.note:
+            return self.note
+        failed = [r for r in self.results if not r.passed]
+        if not failed:
+            return f"all {len(self.results)} checks passed"
+        first = failed[0]
+        more = f" (+{len(failed) - 1} more failed)" if len(failed) > 1 else ""
+        return f"{self.n_passed}/{len(self.results)} passed; {first.name}: {first.message}{more}"
+
+    def text(self):
+        head = f"{self.exercise.name}: "
+        if self.note:
+            return head + self.note
+        lines = [head + f"{self.n_passed}/{len(self.results)} checks passed"]
+        lines += [r.line() for r in self.results]
+        return "\n".join(lines)
+
+
+# ---------------------------------------------------------------------------------------------------
+# Comparing values
+
+
+def _as_array(value):
+    """The learner's value as a NumPy array, or None when it is not array-like."""
+    if hasattr(value, "detach") and hasattr(value, "cpu"):  # a torch tensor
+        value = value.detach().cpu().numpy()
+    if isinstance(value, (np.ndarray, np.generic, list, tuple, int, float, bool)):
+        try:
+            arr = np.asarray(value)
+        except (ValueError, TypeError):
+            return None
+        return None if arr.dtype == object else arr
+    return None
+
+
+def _kind(dtype):
+    if dtype == np.bool_:
+        return "boolean"
+    if np.issubdtype(dtype, np.integer):
+        return "integer"
+    if np.issubdtype(dtype, np.floating):
+        return "floating-point"
+    return str(dtype)
+
+
+def compare_values(expected, got, name="output", atol=1e-8, rtol=1e-6):
+    """Return (ok, message) comparing a learner's value with the reference's.
+
+    Arrays must agree in shape, in kind of dtype (boolean / integer / floating-point) and in value to
+    `atol + rtol * |expected|`. Tuples are compared element by element.
+    """
+    if got is None and expected is not None:
+        return False, f"{name} is None: did you forget to `return` it?"
+    if isinstance(expected, tuple):
+        if not isinstance(got, (tuple, list)):
+            return False, f"expected a tuple of {len(expected)} values, got {type(got).__name__}"
+        if len(got) != len(expected):
+            return False, f"expected a tuple of {len(expected)} values, got {len(got)}"
+        for i, (e, g) in enumerate(zip(expected, got)):
+            sub = name[i] if isinstance(name, (tuple, list)) else f"{name}[{i}]"
+            ok, msg = compare_values(e, g, sub, atol, rtol)
+            if not ok:
+                return ok, msg
+        return True, ""
+    if isinstance(name, (tuple, list)):
+        name = "output"
+    if isinstance(expected, (float, int, np.number)) and not isinstance(expected, (bool, np.bool_)):
+        g = _as_array(got)
+        if g is None or g.size != 1:
+            return False, f"{name}: expected a single number, got {_describe(got)}"
+        g = float(g.reshape(()))
+        if not math.isfinite(g) and math.isfinite(float(expected)):
+            return False, f"{name}: expected {float(expected):.6g}, got {g}"
+        if abs(g - float(expected)) > atol + rtol * abs(float(expected)):
+            return False, f"{name}: expected {float(expected):.6g}, got {g:.6g} (abs error {abs(g - float(expected)):.3g})"
+        return True, ""
+    if isinstance(expected, np.ndarray):
+        g = _as_array(got)
+        if g is None:
+            return False, f"{name}: expected a NumPy array of shape {expected.shape}, got {_describe(got)}"
+        if g.shape != expected.shape:
+            msg = f"{name}: expected shape {expected.shape}, got {g.shape}"
+            if g.ndim == expected.ndim == 2 and g.shape == expected.shape[::-1]:
+                msg += " (transposed?)"
+            return False, msg
+        ek, gk = _kind(expected.dtype), _kind(g.dtype)
+        if ek != gk:
+            return False, f"{name}: expected {ek} values (dtype {expected.dtype}), got dtype {g.dtype}"
+        if ek == "floating-point":
+            bad = ~np.isfinite(g) & np.isfinite(expected)
+            if bad.any():
+                idx = tuple(int(i) for i in np.argwhere(bad)[0])
+                return False, f"{name}: contains {g[idx]} at index {idx} where {expected[idx]:.6g} was expected"
+            if not np.allclose(g, expected, atol=atol, rtol=rtol, equal_nan=True):
+                err = np.abs(g - expected)
+                idx = tuple(int(i) for i in np.unravel_index(np.nanargmax(err), err.shape))
+                return False, (f"{name}: max abs error {np.nanmax(err):.3g} at index {idx} "
+                               f"(expected {expected[idx]:.6g}, got {g[idx]:.6g})")
+            return True, ""
+        if not np.array_equal(g, expected):
+            idx = tuple(int(i) for i in np.argwhere(g != expected)[0])
+            return False, f"{name}: {int(np.sum(g != expected))} entries differ, first at index {idx} (expected {expected[idx]}, got {g[idx]})"
+        return True, ""
+    if got != expected:
+        return False, f"{name}: expected {expected!r}, got {_describe(got)}"
+    return True, ""
+
+
+def _describe(value):
+    if value is None:
+        return "None"
+    shape = getattr(value, "shape", None)
+    if shape is not None:
+        return f"{type(value).__name__} of shape {tuple(shape)}"
+    if isinstance(value, (list, tuple)):
+        return f"a {type(value).__name__} of length {len(value)}"
+    text = repr(value)
+    return text if len(text) < 40 else type(value).__name__
+
+
+# ---------------------------------------------------------------------------------------------------
+# Running and judging
+
+
+def _last_line(exc):
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[-1]}" if text else type(exc).__name__
+
+
+def run_case(fn, case, stdout_limit=MAX_PRINTED):
+    """Call fn on a copy of the case's inputs and return an Outcome. Never raises (except
+    KeyboardInterrupt, so a learner can stop a runaway function)."""
+    args, kwargs = copy.deepcopy(case.args), copy.deepcopy(case.kwargs)
+    printed = _CappedIO(stdout_limit)
+    try:
+        with redirect_stdout(printed):
+            value = fn(*args, **kwargs)
+    except NotImplementedError:
+        return Outcome("not_implemented")
+    except KeyboardInterrupt:
+        raise
+    except BaseException as exc:  # a learner's SystemExit or RecursionError is still just their error
+        return Outcome("raised", exc_type=type(exc).__name__, message=_last_line(exc))
+    finally:
+        if printed.text:
+            sys.stdout.write(printed.text + ("\n[... output truncated]\n" if printed.truncated else ""))
+    return Outcome("value", value=value)
+
+
+class _CappedIO(io.StringIO):
+    """Keeps only the first `limit` characters, so a print in a loop cannot flood the notebook."""
+
+    def __init__(self, limit):
+        super().__init__()
+        self.limit, self.truncated = limit, False
+
+    def write(self, s):
+        room = self.limit - self.tell()
+        if room <= 0:
+            self.truncated = True
+            return len(s)
+        if len(s) > room:
+            self.truncated = True
+        return super().write(s[:room])
+
+    @property
+    def text(self):
+        return self.getvalue()
+
+
+def expected_output(exercise, case):
+    return exercise.selected(exercise.reference(*copy.deepcopy(case.args), **copy.deepcopy(case.kwargs)))
+
+
+def judge(exercise, case, outcome):
+    """Score one outcome against the reference, computed here from the case's inputs."""
+    if outcome.kind == "error":
+        return CheckResult(case.name, False, outcome.message)
+    if case.raises:
+        wanted = " or ".join(t.__name__ for t in case.raises)
+        if outcome.kind == "raised":
+            if outcome.exc_type in {t.__name__ for t in case.raises}:
+                return CheckResult(case.name, True)
+            return CheckResult(case.name, False, f"expected {wanted}, but got {outcome.message}")
+        return CheckResult(case.name, False, f"expected {wanted} for this bad input, but the function returned normally")
+    if outcome.kind == "not_implemented":
+        return CheckResult(case.name, False, "not implemented yet")
+    if outcome.kind == "raised":
+        return CheckResult(case.name, False, f"your function raised {outcome.message}")
+    expected = expected_output(exercise, case)
+    try:
+        got = exercise.selected(outcome.value)
+    except Exception:
+        return CheckResult(case.name, False, f"expected a return value like the reference's, got {_describe(outcome.value)}")
+    ok, message = compare_values(expected, got, exercise.output_names or "output", exercise.atol, exercise.rtol)
+    if ok:
+        return CheckResult(case.name, True)
+    hint = recognise_mistake(exercise, case, got)
+    return CheckResult(case.name, False, message + (f" — hint: {hint}" if hint else ""))
+
+
+def recognise_mistake(exercise, case, got):
+    """The message of the first known mistake whose output equals the learner's, else ''."""
+    for hint in exercise.hints:
+        try:
+            wrong = exercise.selected(hint.wrong(*copy.deepcopy(case.args), **copy.deepcopy(case.kwargs)))
+            ok, _ = compare_values(wrong, got, "output", exercise.atol, exercise.rtol)
+        except Exception:
+            continue
+        if ok:
+            return hint.message
+    return ""
+
+
+def is_reference(fn, exercise):
+    """True when `fn` is the course's own implementation (the same function or the same compiled code)."""
+    ref = exercise.reference
+    if fn is ref:
+        return True
+    code, ref_code = getattr(fn, "__code__", None), getattr(ref, "__code__", None)
+    if code is None or ref_code is None:
+        return False
+    return code is ref_code or (code.co_code == ref_code.co_code and code.co_consts == ref_code.co_consts
+                                and code.co_names == ref_code.co_names)
+
+
+REFERENCE_NOTE = "this is the course's reference implementation, not yours: no marks"
+NOT_IMPLEMENTED_NOTE = "not implemented yet (replace `raise NotImplementedError()` with your code)"
+
+
+def evaluate(exercise, cases, outcomes):
+    """A Report from outcomes, one per case, however they were obtained."""
+    if outcomes and all(o.kind == "not_implemented" for o in outcomes):
+        return Report(exercise, [CheckResult(c.name, False, "not implemented yet") for c in cases], NOT_IMPLEMENTED_NOTE)
+    return Report(exercise, [judge(exercise, c, o) for c, o in zip(cases, outcomes)])
+
+
+def run_checks(fn, exercise, hidden=False, seed=None):
+    """Run an exercise's cases in this process and return a Report."""
+    rng = np.random.default_rng(seed)
+    cases = exercise.make_cases(rng, hidden)
+    if is_reference(fn, exercise):
+        return Report(exercise, [CheckResult(c.name, False, REFERENCE_NOTE) for c in cases], REFERENCE_NOTE)
+    outcomes = []
+    for case in cases:
+        outcome = run_case(fn, case)
+        outcomes.append(outcome)
+        if outcome.kind == "not_implemented" and not case.raises:
+            # One line, not one per case: nothing else can pass yet.
+            return Report(exercise, [CheckResult(c.name, False, "not implemented yet") for c in cases], NOT_IMPLEMENTED_NOTE)
+    return evaluate(exercise, cases, outcomes)
