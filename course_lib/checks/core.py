@@ -9,8 +9,10 @@ change how the answer is scored.
 import copy
 import io
 import math
+import signal
 import sys
-from contextlib import redirect_stdout
+import threading
+from contextlib import contextmanager, redirect_stdout
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -18,6 +20,7 @@ import numpy as np
 
 PASS, FAIL = "✓", "✗"
 MAX_PRINTED = 2000  # characters of a learner's own prints shown per check run
+CALL_TIMEOUT_S = 10.0  # a check call running longer than this is reported as a probable endless loop
 
 
 @dataclass
@@ -243,18 +246,42 @@ def _last_line(exc):
     return f"{type(exc).__name__}: {text[-1]}" if text else type(exc).__name__
 
 
-def run_case(fn, case, stdout_limit=MAX_PRINTED):
+class _CallTimeout(BaseException):
+    """Raised by the alarm; a BaseException so that a learner's `except Exception` does not swallow it."""
+
+
+@contextmanager
+def _time_limit(seconds):
+    """Raise _CallTimeout after `seconds`, where the OS allows it (POSIX, main thread); else no limit."""
+    usable = seconds and hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
+    if not usable:
+        yield
+        return
+    def on_alarm(signum, frame):
+        raise _CallTimeout()
+    previous = signal.signal(signal.SIGALRM, on_alarm)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def run_case(fn, case, stdout_limit=MAX_PRINTED, timeout=CALL_TIMEOUT_S):
     """Call fn on a copy of the case's inputs and return an Outcome. Never raises (except
     KeyboardInterrupt, so a learner can stop a runaway function)."""
     args, kwargs = copy.deepcopy(case.args), copy.deepcopy(case.kwargs)
     printed = _CappedIO(stdout_limit)
     try:
-        with redirect_stdout(printed):
+        with redirect_stdout(printed), _time_limit(timeout):
             value = fn(*args, **kwargs)
     except NotImplementedError:
         return Outcome("not_implemented")
     except KeyboardInterrupt:
         raise
+    except _CallTimeout:
+        return Outcome("error", message=f"your function took longer than {timeout:g} s on this input (an endless loop?)")
     except BaseException as exc:  # a learner's SystemExit or RecursionError is still just their error
         return Outcome("raised", exc_type=type(exc).__name__, message=_last_line(exc))
     finally:
@@ -329,15 +356,13 @@ def recognise_mistake(exercise, case, got):
 
 
 def is_reference(fn, exercise):
-    """True when `fn` is the course's own implementation (the same function or the same compiled code)."""
-    ref = exercise.reference
-    if fn is ref:
+    """True when `fn` is the course's own implementation: the same function, or code compiled from
+    the same source."""
+    from course_lib.probe import code_fingerprint
+    if fn is exercise.reference:
         return True
-    code, ref_code = getattr(fn, "__code__", None), getattr(ref, "__code__", None)
-    if code is None or ref_code is None:
-        return False
-    return code is ref_code or (code.co_code == ref_code.co_code and code.co_consts == ref_code.co_consts
-                                and code.co_names == ref_code.co_names)
+    mine = code_fingerprint(fn)
+    return mine is not None and mine == code_fingerprint(exercise.reference)
 
 
 REFERENCE_NOTE = "this is the course's reference implementation, not yours: no marks"
@@ -359,6 +384,9 @@ def run_checks(fn, exercise, hidden=False, seed=None):
         return Report(exercise, [CheckResult(c.name, False, REFERENCE_NOTE) for c in cases], REFERENCE_NOTE)
     outcomes = []
     for case in cases:
+        if outcomes and outcomes[-1].kind == "error":  # it timed out: the next case would too
+            outcomes.append(Outcome("error", message="not run: your function ran out of time on an earlier check"))
+            continue
         outcome = run_case(fn, case)
         outcomes.append(outcome)
         if outcome.kind == "not_implemented" and not case.raises:

@@ -1,0 +1,453 @@
+"""Grade learners' notebooks: `python -m course_lib.grade work/01_sequential_data.ipynb` (or `course-grade`).
+
+Each submission is copied to a scratch folder and executed there in a fresh Jupyter kernel with a time
+limit per cell, a total time limit, a memory limit and a cap on captured output. A probe then calls the
+learner's graded functions in that kernel on inputs built here from a seed (public cases and hidden,
+randomized ones) and sends back plain arrays; the score is computed in this process by comparing them
+with the reference. Exit status 0 means grading completed, whatever the score.
+
+    course-grade work/01_sequential_data.ipynb --json result.json   # one learner, Gradescope JSON
+    course-grade submissions/ --out grades/                           # a class: summary.csv + one JSON each
+"""
+import argparse
+import csv
+import json
+import os
+import re
+import secrets
+import shutil
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nbformat
+import numpy as np
+
+from course_lib import probe as probe_module
+from course_lib.checks import CHAPTERS
+from course_lib.checks.core import (NOT_IMPLEMENTED_NOTE, REFERENCE_NOTE, CheckResult, Outcome, Report,
+                                    evaluate)
+
+GRADER_KERNEL = "course-grader"
+PROBE_SOURCE = Path(probe_module.__file__).read_text(encoding="utf-8")
+
+
+@dataclass
+class Limits:
+    """What one submission may use. Times in seconds."""
+    cell_timeout: float = 30.0
+    total_timeout: float = 120.0
+    call_timeout: float = 5.0
+    memory_mb: int = 3072
+    max_output_chars: int = 2_000_000
+    max_restarts: int = 4
+
+
+@dataclass
+class SubmissionResult:
+    path: str
+    chapter: str = None
+    reports: list = field(default_factory=list)
+    notes: list = field(default_factory=list)
+    error: str = None  # set when the submission could not be graded at all (not a notebook, ...)
+    seconds: float = 0.0
+    seed: int = 0
+
+    @property
+    def score(self):
+        return round(sum(r.score for r in self.reports), 2)
+
+    @property
+    def max_score(self):
+        return sum(r.max_score for r in self.reports)
+
+    def table(self):
+        width = max([len("exercise")] + [len(r.exercise.name) for r in self.reports])
+        lines = [f"{self.path}" + (f"  (chapter {self.chapter})" if self.chapter else "")]
+        if self.error:
+            return "\n".join(lines + [f"  could not grade: {self.error}"])
+        lines.append(f"  {'exercise':<{width}}  {'points':>9}  feedback")
+        for r in self.reports:
+            lines.append(f"  {r.exercise.name:<{width}}  {r.score:>5g}/{r.max_score:<3g}  {r.feedback()}")
+        lines.append(f"  {'total':<{width}}  {self.score:>5g}/{self.max_score:<3g}  graded in {self.seconds:.1f} s")
+        lines += [f"  note: {n}" for n in self.notes]
+        return "\n".join(lines)
+
+    def gradescope(self):
+        """The result in Gradescope's results.json format."""
+        tests = [{
+            "name": r.exercise.name,
+            "score": r.score,
+            "max_score": r.max_score,
+            "output": r.text(),
+            "visibility": "visible",
+        } for r in self.reports]
+        output = "\n".join(self.notes) if not self.error else f"could not grade: {self.error}"
+        return {"score": self.score, "max_score": self.max_score, "execution_time": round(self.seconds, 2),
+                "output": output, "tests": tests,
+                "extra_data": {"submission": self.path, "chapter": self.chapter, "seed": self.seed}}
+
+
+# ---------------------------------------------------------------------------------------------------
+# Running the notebook
+
+
+def _kernel_dir(root, memory_mb):
+    """A kernelspec whose launcher caps the kernel's memory."""
+    folder = Path(root) / "kernels" / GRADER_KERNEL
+    folder.mkdir(parents=True, exist_ok=True)
+    spec = {"argv": [sys.executable, "-m", "course_lib.grading_kernel", str(memory_mb), "-f", "{connection_file}"],
+            "display_name": "course grader", "language": "python",
+            "env": {"MPLBACKEND": "agg", "PYTHONDONTWRITEBYTECODE": "1"}}
+    (folder / "kernel.json").write_text(json.dumps(spec))
+    return str(Path(root) / "kernels")
+
+
+def _client_class():
+    from jupyter_client.kernelspec import KernelSpecManager
+    from jupyter_client.manager import AsyncKernelManager
+    from nbclient import NotebookClient
+
+    class CappedClient(NotebookClient):
+        """A NotebookClient that runs our kernelspec and stops storing output past a size cap."""
+
+        def __init__(self, nb, kernel_dirs, max_output_chars, **kw):
+            super().__init__(nb, **kw)
+            self._kernel_dirs, self._max_output, self._output_chars, self._truncated = kernel_dirs, max_output_chars, 0, False
+
+        def create_kernel_manager(self):
+            # IPC sockets where the OS has them: nothing listens on a network port while learner code runs.
+            sockets = {"transport": "ipc", "ip": str(Path(self._kernel_dirs).parent / "ipc")} if os.name == "posix" else {}
+            self.km = AsyncKernelManager(kernel_name=GRADER_KERNEL, **sockets,
+                                         kernel_spec_manager=KernelSpecManager(kernel_dirs=[self._kernel_dirs]))
+            return self.km
+
+        def output(self, outs, msg, display_id, cell_index):
+            content = msg.get("content", {})
+            self._output_chars += len(str(content.get("text", ""))) + len(str(content.get("data", "")))
+            if self._output_chars > self._max_output:
+                if not self._truncated:
+                    self._truncated = True
+                    outs.append(nbformat.v4.new_output("stream", name="stdout",
+                                                       text=f"[grader: output beyond {self._max_output:,} characters discarded]\n"))
+                return None
+            return super().output(outs, msg, display_id, cell_index)
+
+    return CappedClient
+
+
+class _Restart(Exception):
+    """The kernel died or stopped answering: start a new one and replay the cells that worked."""
+
+
+class NotebookRun:
+    """Executes a notebook cell by cell, surviving dead and stuck kernels, then probes its functions."""
+
+    def __init__(self, nb, workdir, limits):
+        self.nb, self.workdir, self.limits = nb, workdir, limits
+        self.deadline = time.monotonic() + limits.total_timeout
+        self.bad = {}  # cell index -> why it is skipped on replay
+        self.cell_errors = {}  # cell index -> "ename: evalue" of a cell that raised
+        self.restarts = 0
+        self.kernel_dirs = _kernel_dir(workdir / ".grader", limits.memory_mb)
+        self.nb.cells.append(nbformat.v4.new_code_cell(""))  # the slot the probe runs in
+        self.probe_index = len(self.nb.cells) - 1
+        self.client = None
+
+    def _new_client(self):
+        return _client_class()(self.nb, self.kernel_dirs, self.limits.max_output_chars,
+                               timeout=int(self.limits.cell_timeout), allow_errors=True, interrupt_on_timeout=False,
+                               record_timing=False, shutdown_kernel="immediate", startup_timeout=60,
+                               resources={"metadata": {"path": str(self.workdir)}})
+
+    def _remaining(self):
+        return self.deadline - time.monotonic()
+
+    def _execute(self, index, timeout=None):
+        from nbclient.exceptions import CellTimeoutError, DeadKernelError
+        cell = self.nb.cells[index]
+        self.client.timeout = int(max(1, min(timeout or self.limits.cell_timeout, self._remaining())))
+        try:
+            self.client.execute_cell(cell, index)
+        except CellTimeoutError:
+            raise _Restart(f"stopped after {self.client.timeout} s (an endless loop?)")
+        except DeadKernelError:
+            raise _Restart("the kernel died (os._exit, a crash, or memory exhausted)")
+        except Exception as exc:  # a protocol hiccup after the kernel was killed
+            raise _Restart(f"the kernel stopped answering ({type(exc).__name__})")
+        errors = [o for o in cell.get("outputs", []) if o.get("output_type") == "error"]
+        if errors:
+            name, value = errors[0].get("ename"), str(errors[0].get("evalue") or "").strip()
+            self.cell_errors[index] = f"{name}: {value.splitlines()[-1][:200]}" if value else str(name)
+
+    def _run_cells(self):
+        for index, cell in enumerate(self.nb.cells[:self.probe_index]):
+            if cell.cell_type != "code" or index in self.bad or not cell.source.strip():
+                continue
+            if self._remaining() <= 0:
+                self.bad[index] = "not run: the notebook used up its total time limit"
+                continue
+            try:
+                self._execute(index)
+            except _Restart as why:
+                self.bad[index] = str(why)
+                raise
+
+    def run(self, requests):
+        """Execute the notebook, then every probe request. requests: {name: request dict}.
+        Returns {name: probe result dict or a message saying why there is none}."""
+        results, pending, probing = {}, list(requests), None
+        while True:
+            self.client = self._new_client()
+            try:
+                with self.client.setup_kernel():
+                    self._run_cells()
+                    while pending:
+                        probing = pending[0]
+                        results[probing] = self._probe(requests[probing])
+                        pending.pop(0)
+                        probing = None
+                    return results
+            except _Restart as why:
+                if probing is not None:  # the learner's function killed or hung the kernel
+                    results[probing] = f"grading your function: {why}"
+                    pending.remove(probing)
+                    probing = None
+                self.restarts += 1
+                if self.restarts > self.limits.max_restarts or self._remaining() <= 0:
+                    for name in pending:
+                        results[name] = "not graded: the notebook's kernel kept dying or ran out of time"
+                    return results
+            except Exception as exc:  # the kernel could not even start
+                for name in pending:
+                    results[name] = f"not graded: the kernel could not start ({type(exc).__name__}: {exc})"
+                return results
+
+    def _probe(self, request):
+        path = self.workdir / f".probe-{secrets.token_hex(8)}.json"
+        code = ("exec(compile(" + repr(PROBE_SOURCE) + ", '<course-probe>', 'exec'), __course_probe_ns := {'__name__': '__course_probe__'})\n"
+                "__course_probe_ns['probe'](get_ipython().user_ns, " + repr(json.dumps(request)) + ", " + repr(str(path)) + ")\n"
+                "del __course_probe_ns")
+        self.nb.cells[self.probe_index].source = code
+        budget = self.limits.call_timeout * 2 + 5 + 0.5 * len(request["cases"])  # one timed-out call stops the rest
+        self._execute(self.probe_index, timeout=budget)
+        if not path.exists():
+            err = self.cell_errors.pop(self.probe_index, "no result was written")
+            return f"the probe could not run in your notebook's kernel ({err})"
+        if path.stat().st_size > probe_module.MAX_RESULT_BYTES * 2:
+            return "your function's results were too large to read back"
+        return json.loads(path.read_text(encoding="utf-8"))
+
+
+# ---------------------------------------------------------------------------------------------------
+# Grading
+
+
+def detect_chapter(path, nb):
+    """The chapter a notebook belongs to: by file name, else by the graded functions it defines."""
+    stem = Path(path).stem
+    if stem in CHAPTERS:
+        return stem
+    for chapter in CHAPTERS:
+        if stem.startswith(chapter.split("_")[0] + "_"):
+            return chapter
+    source = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
+    defined = set(re.findall(r"^def (\w+)\(", source, re.M))
+    overlap = {ch: len(defined & {e.name for e in exs}) for ch, exs in CHAPTERS.items()}
+    best = max(overlap, key=overlap.get)
+    return best if overlap[best] else None
+
+
+def _same_code(fingerprint, reference):
+    return bool(fingerprint) and fingerprint == probe_module.code_fingerprint(reference)
+
+
+def _where_defined(nb, name):
+    pattern = re.compile(rf"^\s*def {re.escape(name)}\(", re.M)
+    return [i for i, c in enumerate(nb.cells) if c.cell_type == "code" and pattern.search(c.source)]
+
+
+def score_exercise(exercise, cases, result, nb, run):
+    """A Report from the probe's answer (a dict) or from a message saying why there is none."""
+    def whole(note):
+        return Report(exercise, [CheckResult(c.name, False, note) for c in cases], note)
+
+    if isinstance(result, str):
+        return whole(result)
+    if not result.get("found"):
+        cells = _where_defined(nb, exercise.name)
+        failed = [f"cell {i + 1} raised {run.cell_errors[i]}" for i in cells if i in run.cell_errors]
+        failed += [f"cell {i + 1} {run.bad[i]}" for i in cells if i in run.bad]
+        why = f" ({failed[0]})" if failed else (" (was it renamed or deleted?)" if not cells else "")
+        return whole(f"your notebook defines no function called `{exercise.name}`{why}")
+    if not result.get("callable"):
+        return whole(f"`{exercise.name}` is not a function in your notebook")
+    if _same_code(result.get("fingerprint"), exercise.reference):
+        return whole(REFERENCE_NOTE)
+    outcomes = []
+    for raw in result.get("outcomes", []):
+        kind = raw.get("kind")
+        if kind == "value":
+            try:
+                value = probe_module.decode(raw.get("value"))
+            except Exception:
+                outcomes.append(Outcome("error", message="its return value could not be read back"))
+                continue
+            outcomes.append(Outcome("value", value=value))
+        elif kind in ("raised", "not_implemented", "error"):
+            outcomes.append(Outcome(kind, exc_type=str(raw.get("exc_type", "")), message=str(raw.get("message", ""))[:500]))
+        else:
+            outcomes.append(Outcome("error", message="the probe returned something unexpected"))
+    outcomes += [Outcome("error", message="no result for this check")] * (len(cases) - len(outcomes))
+    if outcomes and all(o.kind == "error" and "reference implementation" in o.message for o in outcomes):
+        return whole(REFERENCE_NOTE)
+    report = evaluate(exercise, cases, outcomes[:len(cases)])
+    if report.note == NOT_IMPLEMENTED_NOTE:
+        report.note = "not implemented yet"
+    return report
+
+
+def build_cases(exercise, seed):
+    """Public cases (fresh values) and hidden randomized cases, from the grader's seed."""
+    rng = np.random.default_rng([seed, sum(map(ord, exercise.name))])
+    return exercise.make_cases(rng, False) + exercise.make_cases(rng, True)
+
+
+def grade_notebook(path, limits=None, seed=None, chapter=None):
+    """Grade one submission. Never raises for anything the submission contains."""
+    limits = limits or Limits()
+    seed = secrets.randbelow(2**31) if seed is None else int(seed)
+    start = time.monotonic()
+    result = SubmissionResult(path=str(path), seed=seed)
+    try:
+        nb = nbformat.read(str(path), as_version=4)
+    except Exception as exc:
+        result.error = f"not a readable Jupyter notebook ({type(exc).__name__}: {str(exc).splitlines()[0][:200] if str(exc) else ''})"
+        return result
+    result.chapter = chapter or detect_chapter(path, nb)
+    if result.chapter not in CHAPTERS:
+        result.error = "could not tell which chapter this notebook belongs to (name it like NN_name.ipynb, or pass --chapter)"
+        return result
+    exercises = CHAPTERS[result.chapter]
+    cases = {ex.name: build_cases(ex, seed) for ex in exercises}
+    requests = {ex.name: {
+        "function": ex.name,
+        "reference": [ex.reference.__module__, ex.reference.__name__],
+        "cases": [{"args": probe_module.encode(tuple(c.args)), "kwargs": probe_module.encode(dict(c.kwargs))} for c in cases[ex.name]],
+        "call_timeout": limits.call_timeout,
+    } for ex in exercises}
+    with tempfile.TemporaryDirectory(prefix="course-grade-") as tmp:
+        workdir = Path(tmp) / "submission"
+        workdir.mkdir()
+        shutil.copyfile(path, workdir / Path(path).name)  # the learner's file is never opened for writing
+        run = NotebookRun(nb, workdir, limits)
+        try:
+            answers = run.run(requests)
+        except Exception as exc:  # a grader bug must not lose the other submissions' results
+            answers = {name: f"not graded: grader error {type(exc).__name__}: {exc}" for name in requests}
+        result.reports = [score_exercise(ex, cases[ex.name], answers.get(ex.name, "not graded"), nb, run) for ex in exercises]
+        result.notes = _notes(nb, run)
+    result.seconds = time.monotonic() - start
+    return result
+
+
+def _notes(nb, run, limit=6):
+    notes = []
+    for index in sorted(set(run.bad) | set(run.cell_errors)):
+        if index == run.probe_index:
+            continue
+        why = run.bad.get(index) or f"raised {run.cell_errors[index]}"
+        notes.append(f"cell {index + 1}: {why}")
+    if len(notes) > limit:
+        notes = notes[:limit] + [f"... and {len(notes) - limit} more cells with errors"]
+    return notes
+
+
+# ---------------------------------------------------------------------------------------------------
+# Command line
+
+
+def _submissions(paths):
+    found = []
+    for p in paths:
+        p = Path(p)
+        if p.is_dir():
+            found += sorted(q for q in p.rglob("*.ipynb") if ".ipynb_checkpoints" not in q.parts)
+        else:
+            found.append(p)
+    return found
+
+
+def _json_name(path, root_paths):
+    text = str(path)
+    for root in root_paths:
+        if Path(root).is_dir():
+            try:
+                text = str(Path(path).relative_to(root))
+            except ValueError:
+                continue
+    return re.sub(r"[^\w.\-]+", "__", text.removesuffix(".ipynb")) + ".json"
+
+
+def write_summary(results, csv_path):
+    names = []
+    for r in results:
+        names += [rep.exercise.name for rep in r.reports if rep.exercise.name not in names]
+    with open(csv_path, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["submission", "chapter", "score", "max_score"] + names + ["seconds", "error"])
+        for r in results:
+            per = {rep.exercise.name: rep.score for rep in r.reports}
+            writer.writerow([r.path, r.chapter or "", r.score, r.max_score] + [per.get(n, "") for n in names]
+                            + [f"{r.seconds:.1f}", r.error or ""])
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="course-grade", description="Grade course exercise notebooks.")
+    parser.add_argument("paths", nargs="+", help="notebook(s) or folder(s) of notebooks")
+    parser.add_argument("--json", metavar="FILE", help="with one notebook: write Gradescope results JSON here")
+    parser.add_argument("--out", metavar="DIR", default="grading-output",
+                        help="with several notebooks or a folder: where summary.csv and one JSON per submission go")
+    parser.add_argument("--seed", type=int, help="seed of the randomized checks (default: a fresh one, stored in the JSON)")
+    parser.add_argument("--chapter", choices=sorted(CHAPTERS), help="grade as this chapter, whatever the file name")
+    parser.add_argument("--cell-timeout", type=float, default=Limits.cell_timeout)
+    parser.add_argument("--total-timeout", type=float, default=Limits.total_timeout)
+    parser.add_argument("--call-timeout", type=float, default=Limits.call_timeout)
+    parser.add_argument("--memory-mb", type=int, default=Limits.memory_mb)
+    args = parser.parse_args(argv)
+    limits = Limits(cell_timeout=args.cell_timeout, total_timeout=args.total_timeout,
+                    call_timeout=args.call_timeout, memory_mb=args.memory_mb)
+
+    missing = [p for p in args.paths if not Path(p).exists()]
+    if missing:
+        print(f"course-grade: no such file or folder: {', '.join(missing)}", file=sys.stderr)
+        return 2
+    single = len(args.paths) == 1 and Path(args.paths[0]).is_file()
+    if single:
+        result = grade_notebook(args.paths[0], limits, args.seed, args.chapter)
+        print(result.table())
+        if args.json:
+            Path(args.json).write_text(json.dumps(result.gradescope(), indent=2), encoding="utf-8")
+        return 2 if result.error and result.error.startswith("not a readable") else 0
+
+    submissions = _submissions(args.paths)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    results = []
+    for path in submissions:
+        try:
+            result = grade_notebook(path, limits, args.seed, args.chapter)
+        except Exception as exc:  # never let one submission stop the class
+            result = SubmissionResult(path=str(path), error=f"grader error {type(exc).__name__}: {exc}")
+        results.append(result)
+        print(result.table(), flush=True)
+        (out / _json_name(path, args.paths)).write_text(json.dumps(result.gradescope(), indent=2), encoding="utf-8")
+    write_summary(results, out / "summary.csv")
+    print(f"\n{len(results)} submission(s) graded; summary in {out / 'summary.csv'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

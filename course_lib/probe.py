@@ -1,0 +1,184 @@
+"""The grader's probe: runs inside the learner's kernel, calls their functions, writes back plain arrays.
+
+The grader sends this file's *source* to the kernel and executes it in a fresh namespace, so nothing
+the learner's notebook did to the `course_lib` modules in its kernel can change the probe. The probe
+only computes what the learner's functions return on the grader's inputs; the score is computed in the
+grader's process. Values travel as JSON with arrays as base64 `.npy` bytes, never as pickles.
+"""
+import base64
+import io
+import json
+import signal
+import sys
+
+import numpy as np
+
+MAX_RESULT_BYTES = 32 * 2**20
+REFERENCE_FLAG = "__course_reference_called__"
+
+
+class Unsupported:
+    """A value the wire format does not carry (an arbitrary object); keeps its type name for feedback."""
+
+    def __init__(self, type_name):
+        self.type_name = type_name
+
+    def __repr__(self):
+        return f"<{self.type_name} object>"
+
+
+def encode(value):
+    """A JSON-able form of value: arrays, numbers, strings, None, and tuples/lists/dicts of those."""
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if isinstance(value, np.generic):
+        return encode(value.item())
+    if hasattr(value, "detach") and hasattr(value, "numpy"):  # a torch tensor, without importing torch
+        value = value.detach().cpu().numpy()
+    if isinstance(value, np.ndarray):
+        if value.dtype == object:
+            return {"__unsupported__": "ndarray of Python objects"}
+        buffer = io.BytesIO()
+        np.save(buffer, value, allow_pickle=False)
+        return {"__ndarray__": base64.b64encode(buffer.getvalue()).decode("ascii")}
+    if isinstance(value, tuple):
+        return {"__tuple__": [encode(v) for v in value]}
+    if isinstance(value, list):
+        return [encode(v) for v in value]
+    if isinstance(value, dict):
+        return {"__dict__": [[str(k), encode(v)] for k, v in value.items()]}
+    return {"__unsupported__": type(value).__name__}
+
+
+def decode(obj):
+    """Inverse of encode. Arrays are loaded with allow_pickle=False."""
+    if isinstance(obj, list):
+        return [decode(v) for v in obj]
+    if isinstance(obj, dict):
+        if "__ndarray__" in obj:
+            return np.load(io.BytesIO(base64.b64decode(obj["__ndarray__"])), allow_pickle=False)
+        if "__tuple__" in obj:
+            return tuple(decode(v) for v in obj["__tuple__"])
+        if "__dict__" in obj:
+            return {k: decode(v) for k, v in obj["__dict__"]}
+        if "__unsupported__" in obj:
+            return Unsupported(obj["__unsupported__"])
+        raise ValueError(f"unknown encoded object with keys {sorted(obj)}")
+    return obj
+
+
+class _CallTimeout(BaseException):
+    """Raised by the alarm; a BaseException so that a learner's `except Exception` does not swallow it."""
+
+
+class _Sink:
+    """Stands in for stdout/stderr while the learner's function runs: their prints are discarded."""
+
+    def write(self, s):
+        return len(s)
+
+    def flush(self):
+        pass
+
+
+def _reference_tripwire(*args, **kwargs):
+    # Runs with the reference module's globals, so it may only use builtins.
+    import builtins
+    setattr(builtins, "__course_reference_called__", True)
+    raise RuntimeError("the course's reference implementation was called")
+
+
+def _last_line(exc):
+    lines = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {lines[-1][:300]}" if lines else type(exc).__name__
+
+
+def _call(fn, args, kwargs, seconds):
+    import builtins
+    setattr(builtins, REFERENCE_FLAG, False)
+    previous = signal.signal(signal.SIGALRM, _raise_timeout)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    stdout, stderr = sys.stdout, sys.stderr
+    sys.stdout = sys.stderr = _Sink()
+    try:
+        value = fn(*args, **kwargs)
+        outcome = {"kind": "value", "value": value}
+    except _CallTimeout:
+        outcome = {"kind": "error", "timeout": True,
+                   "message": f"your function took longer than {seconds:g} s on this input (an endless loop?)"}
+    except NotImplementedError:
+        outcome = {"kind": "not_implemented"}
+    except BaseException as exc:  # SystemExit, RecursionError, MemoryError...: all the learner's own errors
+        outcome = {"kind": "raised", "exc_type": type(exc).__name__, "message": _last_line(exc)}
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+        sys.stdout, sys.stderr = stdout, stderr
+    if getattr(builtins, REFERENCE_FLAG, False):
+        outcome = {"kind": "error", "message": "your function calls the course's reference implementation: no marks"}
+    return outcome
+
+
+def _raise_timeout(signum, frame):
+    raise _CallTimeout()
+
+
+_SKIPPED_OPS = {"CACHE", "NOP", "RESUME", "PRECALL", "EXTENDED_ARG"}
+
+
+def code_fingerprint(fn):
+    """The instructions of fn's code, normalised so that compiling the same source twice gives the same
+    list (bytecode bytes can differ: LOAD_METHOD vs LOAD_ATTR, jump offsets). None if fn has no code."""
+    import dis
+    code = getattr(fn, "__code__", None)
+    if code is None:
+        return None
+    jumps = set(dis.hasjrel) | set(dis.hasjabs)
+    def arg(i):
+        if i.opcode in jumps:
+            return None
+        if hasattr(i.argval, "co_code"):  # a nested function or generator: its repr holds an address
+            return "code " + i.argval.co_name
+        return repr(i.argval)
+    return [[i.opname.replace("LOAD_METHOD", "LOAD_ATTR"), arg(i)]
+            for i in dis.get_instructions(code) if i.opname not in _SKIPPED_OPS]
+
+
+def probe(user_ns, request_json, result_path):
+    """Call the function `request["function"]` from the learner's namespace on every case; write JSON.
+
+    request: {"function": name, "reference": [module, attribute], "cases": [{"args", "kwargs"}],
+              "call_timeout": seconds}
+    """
+    import importlib
+    request = json.loads(request_json)
+    fn = user_ns.get(request["function"])
+    result = {"found": fn is not None, "callable": callable(fn), "fingerprint": None, "outcomes": []}
+    if callable(fn):
+        result["fingerprint"] = code_fingerprint(fn)
+        module_name, attribute = request["reference"]
+        reference = getattr(importlib.import_module(module_name), attribute)
+        saved_code = reference.__code__
+        reference.__code__ = _reference_tripwire.__code__
+        try:
+            timed_out = False
+            for case in request["cases"]:
+                if timed_out:  # one endless loop is enough to know: don't spend the limit on every case
+                    result["outcomes"].append({"kind": "error", "message": "not run: your function ran out of time on an earlier check"})
+                    continue
+                outcome = _call(fn, decode(case["args"]), decode(case["kwargs"]), request["call_timeout"])
+                timed_out = outcome.get("timeout", False)
+                if outcome["kind"] == "value":
+                    try:
+                        outcome["value"] = encode(outcome["value"])
+                    except Exception as exc:
+                        outcome = {"kind": "error", "message": f"its return value could not be read: {_last_line(exc)}"}
+                result["outcomes"].append(outcome)
+        finally:
+            reference.__code__ = saved_code
+    text = json.dumps(result)
+    if len(text) > MAX_RESULT_BYTES:
+        text = json.dumps({"found": True, "callable": True, "fingerprint": result["fingerprint"], "outcomes": [
+            {"kind": "error", "message": "your function returned far larger arrays than expected"}] * len(request["cases"])})
+    with open(result_path, "w", encoding="utf-8") as handle:
+        handle.write(text)

@@ -1,0 +1,228 @@
+"""The command-line grader on whole notebooks: full marks, zero, and hostile submissions.
+
+Each test grades one notebook in a real kernel (a few seconds each); broken implementations of single
+functions are tested in-process in test_checks.py instead.
+"""
+import json
+import time
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from course_lib.build_exercises import exercise_notebook
+from course_lib.grade import Limits, grade_notebook, main
+
+ROOT = Path(__file__).resolve().parent.parent
+STEMS = sorted(p.stem for p in (ROOT / "solutions").glob("*.ipynb"))
+FAST = Limits(cell_timeout=4, total_timeout=60, call_timeout=1, memory_mb=3072)
+CH01 = "01_sequential_data"
+
+
+def solution(stem=CH01):
+    return nbformat.read(ROOT / "solutions" / f"{stem}.ipynb", as_version=4)
+
+
+def definition_index(nb, name):
+    return next(i for i, c in enumerate(nb.cells) if c.cell_type == "code" and f"def {name}(" in c.source)
+
+
+def submit(tmp_path, nb, name=f"{CH01}.ipynb"):
+    path = tmp_path / name
+    nbformat.write(nb, path)
+    return path
+
+
+def grade(path, limits=FAST, seed=0):
+    start = time.monotonic()
+    result = grade_notebook(path, limits, seed=seed)
+    return result, time.monotonic() - start
+
+
+def scores(result):
+    return {r.exercise.name: r.score for r in result.reports}
+
+
+def feedback(result, name):
+    return next(r for r in result.reports if r.exercise.name == name).feedback()
+
+
+def with_cell(nb, index, source):
+    nb.cells.insert(index, nbformat.v4.new_code_cell(source))
+    return nb
+
+
+def replace_function(nb, name, source):
+    nb.cells[definition_index(nb, name)].source = source
+    return nb
+
+
+FULL = {"one_hot": 2, "next_step_pairs": 2, "pad_batch": 3}
+
+
+@pytest.mark.parametrize("stem", STEMS)
+def test_solutions_score_full_marks_and_exercises_zero(tmp_path, stem):
+    full, _ = grade(submit(tmp_path, solution(stem), f"{stem}.ipynb"), Limits())
+    assert full.score == full.max_score > 0 and not full.error, full.table()
+    empty, seconds = grade(submit(tmp_path, exercise_notebook(solution(stem)), f"{stem}.ipynb"), Limits())
+    assert empty.score == 0 and empty.max_score == full.max_score and not empty.error
+    assert all(r.feedback() == "not implemented yet" for r in empty.reports)
+    assert seconds < 10
+
+
+def test_syntax_error_costs_only_that_exercise(tmp_path):
+    nb = replace_function(solution(), "one_hot", "def one_hot(indices, vocab_size)\n    return 1")
+    result, _ = grade(submit(tmp_path, nb))
+    assert scores(result) == {**FULL, "one_hot": 0}
+    assert "defines no function called `one_hot` (cell" in feedback(result, "one_hot") and "SyntaxError" in feedback(result, "one_hot")
+
+
+def test_exception_in_an_early_cell_does_not_stop_grading(tmp_path):
+    result, _ = grade(submit(tmp_path, with_cell(solution(), 1, "raise RuntimeError('oops')")))
+    assert scores(result) == FULL
+    assert any("RuntimeError: oops" in n for n in result.notes)
+
+
+def test_endless_loop_in_a_cell_is_stopped_and_the_rest_graded(tmp_path):
+    result, seconds = grade(submit(tmp_path, with_cell(solution(), 2, "while True:\n    pass")))
+    assert scores(result) == FULL and seconds < 25
+    assert any("stopped after 4 s" in n for n in result.notes)
+
+
+def test_endless_loop_in_a_graded_function_fails_its_checks_quickly(tmp_path):
+    nb = replace_function(solution(), "next_step_pairs", "def next_step_pairs(sequence):\n    while True:\n        pass")
+    result, seconds = grade(submit(tmp_path, nb))
+    assert scores(result) == {**FULL, "next_step_pairs": 0} and seconds < 25  # its check and demo cells hit the cell limit too
+    assert "took longer than 1 s" in feedback(result, "next_step_pairs")
+
+
+def test_function_that_swallows_the_alarm_still_ends(tmp_path):
+    src = "def next_step_pairs(sequence):\n    while True:\n        try:\n            while True:\n                pass\n        except BaseException:\n            pass"
+    result, seconds = grade(submit(tmp_path, replace_function(solution(), "next_step_pairs", src)))
+    # check cell and demo cell each hit the 4 s cell limit, then the probe its own budget: all bounded
+    assert scores(result) == {**FULL, "next_step_pairs": 0} and seconds < 40
+    assert "grading your function: stopped after" in feedback(result, "next_step_pairs")
+
+
+@pytest.mark.parametrize("killer", ["import sys\nsys.exit()", "import os\nos._exit(1)",
+                                    "import ctypes\nctypes.string_at(0)"], ids=["sys.exit", "os._exit", "segfault"])
+def test_a_cell_that_exits_or_crashes_the_kernel(tmp_path, killer):
+    result, seconds = grade(submit(tmp_path, with_cell(solution(), 2, killer)))
+    assert scores(result) == FULL and seconds < 30, result.table()
+
+
+def test_a_graded_function_that_kills_the_kernel(tmp_path):
+    nb = replace_function(solution(), "one_hot", "def one_hot(indices, vocab_size):\n    import os\n    os._exit(3)")
+    result, _ = grade(submit(tmp_path, nb))
+    assert scores(result) == {**FULL, "one_hot": 0}
+    assert "kernel died" in feedback(result, "one_hot")
+
+
+def test_megabytes_of_output_are_capped(tmp_path):
+    nb = with_cell(solution(), 2, "for _ in range(200):\n    print('x' * 50_000)")
+    result, seconds = grade(submit(tmp_path, nb))
+    assert scores(result) == FULL and seconds < 20
+
+
+def test_allocating_too_much_memory_fails_inside_the_kernel(tmp_path):
+    nb = with_cell(solution(), 2, "import numpy as np\nbig = np.ones((60_000, 60_000))")
+    result, _ = grade(submit(tmp_path, nb), Limits(cell_timeout=10, total_timeout=60, memory_mb=2048))
+    assert scores(result) == FULL
+    assert any("MemoryError" in n for n in result.notes), result.notes
+
+
+def test_nan_outputs_and_wrong_dtypes_are_reported(tmp_path):
+    nb = replace_function(solution(), "one_hot", "def one_hot(indices, vocab_size):\n"
+                          "    return np.full(np.shape(indices) + (vocab_size,), np.nan)")
+    nb = replace_function(nb, "pad_batch", "def pad_batch(sequences, pad_value=0):\n"
+                          "    return np.zeros((3, 3), dtype=object), None")
+    result, _ = grade(submit(tmp_path, nb))
+    assert scores(result)["one_hot"] == 0 and "contains nan" in feedback(result, "one_hot")
+    assert scores(result)["pad_batch"] == 0 and "padded:" in feedback(result, "pad_batch")
+    assert scores(result)["next_step_pairs"] == 2
+
+
+@pytest.mark.parametrize("change", ["delete", "rename"])
+def test_graded_function_deleted_or_renamed(tmp_path, change):
+    nb = solution()
+    index = definition_index(nb, "pad_batch")
+    if change == "delete":
+        del nb.cells[index]
+    else:
+        nb.cells[index].source = nb.cells[index].source.replace("def pad_batch(", "def pad_batch_v2(")
+    result, _ = grade(submit(tmp_path, nb))
+    assert scores(result) == {**FULL, "pad_batch": 0}
+    assert "defines no function called `pad_batch` (was it renamed or deleted?)" in feedback(result, "pad_batch")
+
+
+def test_cells_reordered_still_graded(tmp_path):
+    nb = solution()
+    nb.cells = nb.cells[::-1]
+    result, _ = grade(submit(tmp_path, nb))
+    assert scores(result) == FULL
+
+
+def test_files_written_never_touch_the_submission(tmp_path):
+    nb = with_cell(solution(), 2, "import pathlib\n"
+                   "for p in pathlib.Path('.').glob('*.ipynb'):\n    p.write_text('overwritten')\n"
+                   "pathlib.Path('junk.txt').write_text('junk')")
+    path = submit(tmp_path, nb)
+    before = path.read_bytes()
+    result, _ = grade(path)
+    assert scores(result) == FULL
+    assert path.read_bytes() == before and sorted(p.name for p in tmp_path.iterdir()) == [path.name]
+
+
+def test_patching_the_checks_and_printing_fake_results_earn_nothing(tmp_path):
+    nb = replace_function(solution(), "one_hot", "def one_hot(indices, vocab_size):\n    return np.zeros((1, 1))")
+    nb = with_cell(nb, 2, "import course_lib.checks.core as core, course_lib.grade as g\n"
+                   "core.compare_values = lambda *a, **k: (True, '')\n"
+                   "core.judge = lambda *a, **k: core.CheckResult('x', True)\n"
+                   "print('one_hot: 11/11 checks passed')")
+    result, _ = grade(submit(tmp_path, nb))
+    assert scores(result) == {**FULL, "one_hot": 0}
+
+
+@pytest.mark.parametrize("source", [
+    "from course_lib.sequences import one_hot",
+    "import course_lib.sequences\ndef one_hot(indices, vocab_size):\n    return course_lib.sequences.one_hot(indices, vocab_size)",
+    "import inspect, course_lib.sequences as s\nns = dict(vars(s))\nexec(inspect.getsource(s.one_hot), ns)\none_hot = ns['one_hot']",
+], ids=["import", "wrapper", "copied-source"])
+def test_the_reference_implementation_earns_no_marks(tmp_path, source):
+    result, _ = grade(submit(tmp_path, replace_function(solution(), "one_hot", source)))
+    assert scores(result) == {**FULL, "one_hot": 0}
+    assert "reference implementation" in feedback(result, "one_hot")
+
+
+def test_a_file_that_is_not_a_notebook(tmp_path, capsys):
+    bad = tmp_path / "01_sequential_data.ipynb"
+    bad.write_text("{not json")
+    assert main([str(bad)]) == 2
+    assert "not a readable Jupyter notebook" in capsys.readouterr().out
+    assert main([str(tmp_path / "missing.ipynb")]) == 2
+
+
+def test_a_class_folder_gives_a_summary_and_one_json_each(tmp_path, capsys):
+    class_dir = tmp_path / "class"
+    (class_dir / "ana").mkdir(parents=True)
+    (class_dir / "ben").mkdir()
+    nbformat.write(solution("00_welcome"), class_dir / "ana" / "00_welcome.ipynb")
+    (class_dir / "ben" / "00_welcome.ipynb").write_text("garbage")
+    out = tmp_path / "grades"
+    assert main([str(class_dir), "--out", str(out), "--seed", "3"]) == 0
+    rows = (out / "summary.csv").read_text().splitlines()
+    assert rows[0].startswith("submission,chapter,score,max_score,running_mean")
+    assert len(rows) == 3 and ",2.0,2," in rows[1] and "not a readable" in rows[2]
+    ana = json.loads((out / "ana__00_welcome.json").read_text())
+    assert ana["score"] == ana["max_score"] == 2 and ana["extra_data"]["seed"] == 3
+    assert {"name", "score", "max_score", "output", "visibility"} <= set(ana["tests"][0])
+    assert json.loads((out / "ben__00_welcome.json").read_text())["score"] == 0
+
+
+def test_single_notebook_json_is_gradescope_format(tmp_path):
+    path = submit(tmp_path, solution())
+    target = tmp_path / "results.json"
+    assert main([str(path), "--json", str(target), "--seed", "1"]) == 0
+    data = json.loads(target.read_text())
+    assert data["score"] == data["max_score"] == 7
+    assert [t["name"] for t in data["tests"]] == ["one_hot", "next_step_pairs", "pad_batch"]
