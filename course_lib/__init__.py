@@ -1,7 +1,8 @@
 """Deep Sequence Modeling: the helper library every notebook imports.
 
 Modules follow the course order: `reproducibility` (seeding, devices), `checks` (exercise checks and
-the grader's definitions), `welcome` (chapter 00), `tunes` and `sequences` (chapter 01), `plots`.
+the grader's definitions), `grade` and `probe` (the command-line grader), `welcome` (chapter 00),
+`tunes`, `signals`, `ngrams` and `sequences` (chapter 01), `rnn` (chapter 02), `plots`.
 Shapes are time-first everywhere: x: (T, B, D).
 """
 from course_lib.reproducibility import seed_everything, get_device, environment_report

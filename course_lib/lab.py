@@ -11,7 +11,10 @@ from course_lib.workspace import ROOT, main as make_workspace
 
 
 def lab_command(extra=()):
-    cmd = [sys.executable, "-m", "jupyterlab", "--notebook-dir", str(ROOT), "notebooks/00_welcome.ipynb"]
+    # Opening chapter 00 through the default URL (not a file argument) also makes the printed URL, the
+    # one a learner without a display clicks, land on it.
+    cmd = [sys.executable, "-m", "jupyterlab", f"--ServerApp.root_dir={ROOT}",
+           "--LabApp.default_url=/lab/tree/notebooks/00_welcome.ipynb"]
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         cmd.append("--allow-root")
     headless = sys.platform.startswith("linux") and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))

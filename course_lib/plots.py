@@ -47,3 +47,44 @@ def draw_problem_shapes():
     fig.suptitle("The four problem shapes, unrolled over time")
     fig.tight_layout()
     return fig
+
+
+def draw_unrolled_rnn(T=4):
+    """The RNN folded (one cell with a loop) and unrolled over T steps. Every arrow of one kind carries
+    the same matrix — same colour, same name — because it is the same array at every step."""
+    fig, (ax_fold, ax) = plt.subplots(1, 2, figsize=(9.5, 3.4), gridspec_kw={"width_ratios": [1, T + 0.5]})
+    weight_colors = {"W_xh": "#3182bd", "W_hh": "#31a354", "W_hy": "#e6550d"}
+
+    def labelled(ax, start, end, name, offset=(0.12, 0)):
+        ax.add_patch(FancyArrowPatch(start, end, arrowstyle="-|>", mutation_scale=10, lw=1.6, color=weight_colors[name]))
+        mid = ((start[0] + end[0]) / 2 + offset[0], (start[1] + end[1]) / 2 + offset[1])
+        ax.text(*mid, f"${name[0]}_{{{name[2:]}}}$", color=weight_colors[name], fontsize=10, ha="left", va="center")
+
+    for axis, steps, names in ((ax_fold, [None], ["x_t", "h_t", "y_t"]), (ax, range(T), None)):
+        for t in steps:
+            col = 0 if t is None else t * 1.4
+            xs, hs, ys = (names or [f"x_{t}", f"h_{t}", f"y_{t}"])
+            _box(axis, col, 0, f"${xs}$", _COLORS["x"])
+            _box(axis, col, 1.2, f"${hs}$", _COLORS["h"])
+            _box(axis, col, 2.4, f"${ys}$", _COLORS["y"])
+            labelled(axis, (col, 0.3), (col, 0.9), "W_xh")
+            labelled(axis, (col, 1.5), (col, 2.1), "W_hy")
+            if t is not None and t > 0:
+                labelled(axis, (col - 1.1, 1.2), (col - 0.3, 1.2), "W_hh", offset=(-0.25, 0.18))
+        axis.set_ylim(-0.6, 3.0)
+        axis.set_aspect("equal")
+        axis.set_yticks([0, 1.2, 2.4], ["input", "hidden", "output"])
+    ax_fold.add_patch(FancyArrowPatch((0.3, 1.35), (0.3, 1.05), connectionstyle="arc3,rad=-2.5", arrowstyle="-|>",
+                                      mutation_scale=10, lw=1.6, color=weight_colors["W_hh"]))
+    ax_fold.text(0.75, 1.2, "$W_{hh}$", color=weight_colors["W_hh"], fontsize=10, va="center")
+    ax_fold.set_xlim(-0.6, 1.3)
+    ax_fold.set_xticks([])
+    ax_fold.set_title("folded: one cell, a loop")
+    ax_fold.set_xlabel("(any t)")
+    ax.set_xlim(-0.6, (T - 1) * 1.4 + 0.8)
+    ax.set_xticks([t * 1.4 for t in range(T)], [str(t) for t in range(T)])
+    ax.set_xlabel("time step t")
+    ax.set_title(f"unrolled over T = {T} steps: the same $W_{{xh}}$, $W_{{hh}}$, $W_{{hy}}$ at every step")
+    fig.suptitle("The RNN cell, folded and unrolled")
+    fig.tight_layout()
+    return fig

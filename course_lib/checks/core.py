@@ -12,6 +12,7 @@ import math
 import signal
 import sys
 import threading
+import warnings
 from contextlib import contextmanager, redirect_stdout
 from dataclasses import dataclass, field
 from typing import Any, Callable
@@ -311,8 +312,16 @@ class _CappedIO(io.StringIO):
         return self.getvalue()
 
 
+def _quietly(fn, case):
+    """Call a course function (reference or known mistake) on a case without letting its warnings show:
+    a learner should only see warnings that their own code raised."""
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore")
+        return fn(*copy.deepcopy(case.args), **copy.deepcopy(case.kwargs))
+
+
 def expected_output(exercise, case):
-    return exercise.selected(exercise.reference(*copy.deepcopy(case.args), **copy.deepcopy(case.kwargs)))
+    return exercise.selected(_quietly(exercise.reference, case))
 
 
 def judge(exercise, case, outcome):
@@ -333,8 +342,9 @@ def judge(exercise, case, outcome):
     expected = expected_output(exercise, case)
     try:
         got = exercise.selected(outcome.value)
-    except Exception:
-        return CheckResult(case.name, False, f"expected a return value like the reference's, got {_describe(outcome.value)}")
+    except Exception as exc:
+        why = str(exc) if isinstance(exc, ValueError) else "expected a return value like the reference's"
+        return CheckResult(case.name, False, f"{why}; got {_describe(outcome.value)}")
     ok, message = compare_values(expected, got, exercise.output_names or "output", exercise.atol, exercise.rtol)
     if ok:
         return CheckResult(case.name, True)
@@ -346,7 +356,7 @@ def recognise_mistake(exercise, case, got):
     """The message of the first known mistake whose output equals the learner's, else ''."""
     for hint in exercise.hints:
         try:
-            wrong = exercise.selected(hint.wrong(*copy.deepcopy(case.args), **copy.deepcopy(case.kwargs)))
+            wrong = exercise.selected(_quietly(hint.wrong, case))
             ok, _ = compare_values(wrong, got, "output", exercise.atol, exercise.rtol)
         except Exception:
             continue
