@@ -47,6 +47,9 @@ def encode(value):
         return [encode(v) for v in value]
     if isinstance(value, dict):
         return {"__dict__": [[str(k), encode(v)] for k, v in value.items()]}
+    module, qualname = getattr(value, "__module__", "") or "", getattr(value, "__qualname__", "")
+    if callable(value) and module.startswith("course_lib.") and "<" not in qualname and "." not in qualname:
+        return {"__function__": [module, qualname]}  # a course function passed as an argument (e.g. to a gradient check)
     return {"__unsupported__": type(value).__name__}
 
 
@@ -61,6 +64,12 @@ def decode(obj):
             return tuple(decode(v) for v in obj["__tuple__"])
         if "__dict__" in obj:
             return {k: decode(v) for k, v in obj["__dict__"]}
+        if "__function__" in obj:
+            import importlib
+            module, name = obj["__function__"]
+            if not module.startswith("course_lib."):
+                raise ValueError(f"refusing to load a function from {module!r}")
+            return getattr(importlib.import_module(module), name)
         if "__unsupported__" in obj:
             return Unsupported(obj["__unsupported__"])
         raise ValueError(f"unknown encoded object with keys {sorted(obj)}")

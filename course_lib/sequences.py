@@ -70,3 +70,16 @@ def padding_fraction(lengths, batch_size, sort_by_length=False):
     batches = [lengths[i:i + batch_size] for i in range(0, len(lengths), batch_size)]
     padded = sum(len(batch) * batch.max() for batch in batches)
     return 1.0 - lengths.sum() / padded
+
+
+def random_windows(ids, T, B, rng):
+    """B random windows of T + 1 consecutive tokens from a 1-D token stream, as next-step pairs.
+
+    ids: (N,) integer tokens; rng: numpy Generator. returns (inputs, targets), each (T, B).
+    """
+    ids = as_array("ids", ids, ndim=1, meaning="(N,)")
+    if len(ids) < T + 1:
+        raise ValueError(f"ids has {len(ids)} tokens, fewer than T + 1 = {T + 1}.")
+    starts = rng.integers(0, len(ids) - T, size=B)
+    windows = ids[starts[None, :] + np.arange(T + 1)[:, None]]  # (T + 1, B)
+    return windows[:-1], windows[1:]

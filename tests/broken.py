@@ -234,6 +234,140 @@ def loss_no_target_check(logits, targets):
     return float(-np.take_along_axis(logp, t[..., None], -1).sum() / logp.shape[1])
 
 
+# chapter 03 --------------------------------------------------------------------------------------
+@_named("rnn_step_backward")
+def step_backward_no_tanh_derivative(dh_next, cache):
+    x_t, h_prev, W_xh, W_hh, h_t = cache
+    da = dh_next
+    return {"x_t": da @ W_xh.T, "h_prev": da @ W_hh.T, "W_xh": x_t.T @ da, "W_hh": h_prev.T @ da, "b_h": da.sum(0)}
+
+
+@_named("rnn_step_backward")
+def step_backward_transposed_weight_grads(dh_next, cache):
+    x_t, h_prev, W_xh, W_hh, h_t = cache
+    da = dh_next * (1 - h_t ** 2)
+    return {"x_t": da @ W_xh.T, "h_prev": da @ W_hh.T, "W_xh": x_t.T @ da, "W_hh": (h_prev.T @ da).T, "b_h": da.sum(0)}
+
+
+@_named("rnn_step_backward")
+def step_backward_bias_mean(dh_next, cache):
+    x_t, h_prev, W_xh, W_hh, h_t = cache
+    da = dh_next * (1 - h_t ** 2)
+    return {"x_t": da @ W_xh.T, "h_prev": da @ W_hh.T, "W_xh": x_t.T @ da, "W_hh": h_prev.T @ da, "b_h": da.mean(0)}
+
+
+def _bptt(dhs, cache, carry=True, accumulate=True, reverse=True):
+    from course_lib.bptt import rnn_step_backward
+    grads = {"x": np.zeros_like(cache["x"]), "W_xh": 0.0, "W_hh": 0.0, "b_h": 0.0}
+    dh = np.zeros_like(cache["h0"])
+    order = reversed(range(len(dhs))) if reverse else range(len(dhs))
+    for t in order:
+        step = rnn_step_backward(dhs[t] + (dh if carry else 0), cache["steps"][t])
+        grads["x"][t] = step["x_t"]
+        for k in ("W_xh", "W_hh", "b_h"):
+            grads[k] = grads[k] + step[k] if accumulate else step[k]
+        dh = step["h_prev"]
+    grads["h0"] = dh
+    return grads
+
+
+@_named("rnn_backward")
+def backward_not_carried(dhs, cache):
+    return _bptt(dhs, cache, carry=False)
+
+
+@_named("rnn_backward")
+def backward_overwrites(dhs, cache):
+    return _bptt(dhs, cache, accumulate=False)
+
+
+@_named("rnn_backward")
+def backward_forward_order(dhs, cache):
+    return _bptt(dhs, cache, reverse=False)
+
+
+@_named("rnn_backward")
+def backward_without_h0(dhs, cache):
+    grads = _bptt(dhs, cache)
+    del grads["h0"]
+    return grads
+
+
+@_named("logits_backward")
+def logits_backward_bias_mean(dlogits, cache):
+    hs, W_hy = cache
+    return {"hs": dlogits @ W_hy.T, "W_hy": np.einsum("tbh,tbv->hv", hs, dlogits), "b_y": dlogits.mean((0, 1))}
+
+
+@_named("logits_backward")
+def logits_backward_last_step(dlogits, cache):
+    hs, W_hy = cache
+    return {"hs": dlogits @ W_hy.T, "W_hy": hs[-1].T @ dlogits[-1], "b_y": dlogits.sum((0, 1))}
+
+
+@_named("logits_backward")
+def logits_backward_untransposed(dlogits, cache):
+    hs, W_hy = cache
+    return {"hs": dlogits @ W_hy.T if W_hy.shape[0] != W_hy.shape[1] else dlogits @ W_hy,
+            "W_hy": np.einsum("tbh,tbv->hv", hs, dlogits), "b_y": dlogits.sum((0, 1))}
+
+
+@_named("numerical_gradient")
+def numgrad_forward_difference(f, x, eps=1e-5):
+    x = np.array(x, dtype=float)
+    grad, base = np.zeros_like(x), f(x)
+    for i in np.ndindex(x.shape):
+        old = x[i]
+        x[i] = old + eps
+        grad[i] = (f(x) - base) / eps
+        x[i] = old
+    return grad
+
+
+@_named("numerical_gradient")
+def numgrad_not_restored(f, x, eps=1e-5):
+    x = np.array(x, dtype=float)
+    grad = np.zeros_like(x)
+    for i in np.ndindex(x.shape):
+        x[i] += eps
+        plus = f(x)
+        x[i] -= 2 * eps
+        grad[i] = (plus - f(x)) / (2 * eps)  # x[i] is left at x - eps
+    return grad
+
+
+@_named("numerical_gradient")
+def numgrad_wrong_denominator(f, x, eps=1e-5):
+    x = np.array(x, dtype=float)
+    grad = np.zeros_like(x)
+    for i in np.ndindex(x.shape):
+        old = x[i]
+        x[i] = old + eps
+        plus = f(x)
+        x[i] = old - eps
+        grad[i] = (plus - f(x)) / eps
+        x[i] = old
+    return grad
+
+
+@_named("relative_error")
+def relerr_no_floor(a, b):
+    a, b = np.asarray(a, float), np.asarray(b, float)
+    with np.errstate(all="ignore"):
+        return float(np.max(np.abs(a - b) / (np.abs(a) + np.abs(b))))
+
+
+@_named("relative_error")
+def relerr_mean(a, b):
+    a, b = np.asarray(a, float), np.asarray(b, float)
+    return float(np.mean(np.abs(a - b) / np.maximum(1e-8, np.abs(a) + np.abs(b))))
+
+
+@_named("relative_error")
+def relerr_absolute(a, b):
+    return float(np.max(np.abs(np.asarray(a, float) - np.asarray(b, float))))
+
+
 BROKEN = {
     "running_mean": [running_sum, running_mean_over_batch, running_mean_without_validation, running_mean_off_by_one],
     "one_hot": [one_hot_transposed, one_hot_no_range_check, one_hot_integer_dtype, one_hot_flattened],
@@ -243,4 +377,9 @@ BROKEN = {
     "rnn_forward": [forward_reusing_h0, forward_including_h0, forward_time_reversed, forward_batch_first],
     "rnn_logits": [logits_without_bias, logits_softmaxed, logits_last_step_only],
     "sequence_loss": [loss_mean_everything, loss_unstable, loss_summed_over_batch, loss_no_target_check],
+    "rnn_step_backward": [step_backward_no_tanh_derivative, step_backward_transposed_weight_grads, step_backward_bias_mean],
+    "rnn_backward": [backward_not_carried, backward_overwrites, backward_forward_order, backward_without_h0],
+    "logits_backward": [logits_backward_bias_mean, logits_backward_last_step, logits_backward_untransposed],
+    "numerical_gradient": [numgrad_forward_difference, numgrad_not_restored, numgrad_wrong_denominator],
+    "relative_error": [relerr_no_floor, relerr_mean, relerr_absolute],
 }

@@ -182,6 +182,17 @@ def compare_values(expected, got, name="output", atol=1e-8, rtol=1e-6):
             if not ok:
                 return ok, msg
         return True, ""
+    if isinstance(expected, dict):
+        if not isinstance(got, dict):
+            return False, f"expected a dict with keys {sorted(expected)}, got {_describe(got)}"
+        missing = [k for k in expected if k not in got]
+        if missing:
+            return False, f"the returned dict has no key {missing[0]!r} (expected keys {sorted(expected)})"
+        for key, value in expected.items():
+            ok, msg = compare_values(value, got[key], f"[{key!r}]", atol, rtol)
+            if not ok:
+                return ok, msg
+        return True, ""
     if isinstance(name, (tuple, list)):
         name = "output"
     if isinstance(expected, (float, int, np.number)) and not isinstance(expected, (bool, np.bool_)):

@@ -1,0 +1,191 @@
+"""Checks of chapter 03's exercises: `rnn_step_backward`, `rnn_backward`, `logits_backward`,
+`numerical_gradient`, `relative_error`.
+
+The references are checked against torch autograd (to 1e-10) and central differences in tests/test_bptt.py.
+"""
+import numpy as np
+
+from course_lib.bptt import (logits_backward, numerical_gradient, relative_error, rnn_backward,
+                             rnn_step_backward)
+from course_lib.checks.core import Case, Exercise, Hint
+from course_lib.rnn import rnn_forward, rnn_step
+
+
+def _dims(rng, hidden, fixed):
+    return tuple(int(n) for n in rng.integers(1, 8, size=len(fixed))) if hidden else fixed
+
+
+def _step_case(rng, B, D, H):
+    W_xh, W_hh, b_h = rng.normal(size=(D, H)) / np.sqrt(D), rng.normal(size=(H, H)) / np.sqrt(H), rng.normal(size=H) * 0.3
+    _, cache = rnn_step(rng.normal(size=(B, D)), rng.normal(size=(B, H)) * 0.5, W_xh, W_hh, b_h)
+    return rng.normal(size=(B, H)), cache
+
+
+def _step_backward_cases(rng, hidden):
+    if hidden:
+        return [Case(f"random step, (B, D, H) = {d}", _step_case(rng, *d), hidden=True)
+                for d in [_dims(rng, True, (2, 3, 4)) for _ in range(3)]]
+    return [Case("B=2, D=3, H=4", _step_case(rng, 2, 3, 4)),
+            Case("B=1, D=1, H=1", _step_case(rng, 1, 1, 1)),
+            Case("D = H = 3", _step_case(rng, 4, 3, 3))]
+
+
+def _forward_case(rng, T, B, D, H):
+    W_xh, W_hh, b_h = rng.normal(size=(D, H)) / np.sqrt(D), rng.normal(size=(H, H)) / np.sqrt(H), rng.normal(size=H) * 0.3
+    hs, cache = rnn_forward(rng.normal(size=(T, B, D)), rng.normal(size=(B, H)) * 0.5, W_xh, W_hh, b_h)
+    return rng.normal(size=hs.shape), cache
+
+
+def _backward_cases(rng, hidden):
+    if hidden:
+        return [Case(f"random sequence, (T, B, D, H) = {d}", _forward_case(rng, *d), hidden=True)
+                for d in [_dims(rng, True, (3, 2, 3, 4)) for _ in range(3)]]
+    return [Case("T=4, B=2, D=3, H=5", _forward_case(rng, 4, 2, 3, 5)),
+            Case("T=1 (no step sends gradient back through W_hh)", _forward_case(rng, 1, 2, 3, 4)),
+            Case("T=6, B=1, D = H = 2", _forward_case(rng, 6, 1, 2, 2))]
+
+
+def _logits_case(rng, T, B, H, V):
+    return rng.normal(size=(T, B, V)), (rng.normal(size=(T, B, H)), rng.normal(size=(H, V)))
+
+
+def _logits_backward_cases(rng, hidden):
+    if hidden:
+        return [Case(f"random, (T, B, H, V) = {d}", _logits_case(rng, *d), hidden=True)
+                for d in [_dims(rng, True, (3, 2, 4, 5)) for _ in range(3)]]
+    return [Case("T=3, B=2, H=4, V=5", _logits_case(rng, 3, 2, 4, 5)),
+            Case("T=1, B=1, H=2, V=3", _logits_case(rng, 1, 1, 2, 3)),
+            Case("H = V = 3", _logits_case(rng, 4, 2, 3, 3))]
+
+
+# Scalar functions for the gradient-check exercise. They live at module level so the grader can name
+# them to the learner's kernel (functions cannot be sent as data).
+def sum_of_cubes(x):
+    return float(np.sum(x ** 3) / 3)
+
+
+def log_sum_exp(x):
+    m = np.max(x)
+    return float(m + np.log(np.sum(np.exp(x - m))))
+
+
+def rnn_loss_of_W_hh(W_hh):
+    """A real BPTT loss as a function of W_hh: (H, H); the rest of the model is fixed by a seed."""
+    from course_lib.rnn import rnn_logits, sequence_loss
+    rng = np.random.default_rng(7)
+    H = W_hh.shape[0]
+    x, W_xh, W_hy = rng.normal(size=(4, 2, 3)), rng.normal(size=(3, H)), rng.normal(size=(H, 5))
+    hs, _ = rnn_forward(x, np.zeros((2, H)), W_xh, W_hh, np.zeros(H))
+    return sequence_loss(rnn_logits(hs, W_hy, np.zeros(5)), rng.integers(0, 5, size=(4, 2)))
+
+
+def _numgrad_cases(rng, hidden):
+    if hidden:
+        n = int(rng.integers(2, 6))
+        return [Case(f"sum of cubes, x of shape ({n}, 2)", (sum_of_cubes, rng.normal(size=(n, 2))), hidden=True),
+                Case(f"RNN loss as a function of W_hh, H={n}", (rnn_loss_of_W_hh, rng.normal(size=(n, n)) * 0.5), hidden=True)]
+    return [Case("sum of cubes, x of shape (3,)", (sum_of_cubes, rng.normal(size=3))),
+            Case("log-sum-exp, x of shape (2, 3)", (log_sum_exp, rng.normal(size=(2, 3)))),
+            Case("RNN loss as a function of W_hh, H=3", (rnn_loss_of_W_hh, rng.normal(size=(3, 3)) * 0.5)),
+            Case("eps=1e-4 is used", (sum_of_cubes, rng.normal(size=4), 1e-4))]
+
+
+def _relerr_cases(rng, hidden):
+    if hidden:
+        a = rng.normal(size=(int(rng.integers(2, 9)), 3))
+        return [Case("random arrays, slightly apart", (a, a + rng.normal(size=a.shape) * 1e-6), hidden=True),
+                Case("zeros against zeros (the floor)", (np.zeros(4), np.zeros(4)), hidden=True),
+                Case("opposite signs", (a, -a), hidden=True)]
+    a = rng.normal(size=(3, 4))
+    return [Case("equal arrays", (a, a.copy())),
+            Case("arrays 1e-5 apart", (a, a + 1e-5)),
+            Case("zeros against zeros (the floor)", (np.zeros(3), np.zeros(3))),
+            Case("zero against 1e-3", (np.zeros(2), np.full(2, 1e-3))),
+            Case("a large error in one entry", (a, np.where(np.arange(4) == 2, a + 1.0, a)))]
+
+
+def _step_backward_no_tanh(dh, cache):
+    x_t, h_prev, W_xh, W_hh, h_t = cache
+    return {"x_t": dh @ W_xh.T, "h_prev": dh @ W_hh.T, "W_xh": x_t.T @ dh, "W_hh": h_prev.T @ dh, "b_h": dh.sum(0)}
+
+
+def _step_backward_untransposed(dh, cache):
+    grads = rnn_step_backward(dh, cache)
+    x_t, h_prev, W_xh, W_hh, h_t = cache
+    grads["h_prev"] = (dh * (1 - h_t ** 2)) @ W_hh
+    return grads
+
+
+def _backward_with(dhs, cache, carry, accumulate):
+    """BPTT with one of two classic mistakes switched on: no gradient carried back, weights overwritten."""
+    grads = {"x": np.zeros_like(cache["x"]), "W_xh": 0.0, "W_hh": 0.0, "b_h": 0.0}
+    dh_later = np.zeros_like(cache["h0"])
+    for t in reversed(range(len(cache["steps"]))):
+        step = rnn_step_backward(dhs[t] + (dh_later if carry else 0.0), cache["steps"][t])
+        grads["x"][t] = step["x_t"]
+        for k in ("W_xh", "W_hh", "b_h"):
+            grads[k] = grads[k] + step[k] if accumulate else step[k]
+        dh_later = step["h_prev"]
+    grads["h0"] = dh_later
+    return grads
+
+
+def _backward_not_carried(dhs, cache):
+    return _backward_with(dhs, cache, carry=False, accumulate=True)
+
+
+def _backward_last_contribution_only(dhs, cache):
+    return _backward_with(dhs, cache, carry=True, accumulate=False)
+
+
+EXERCISES = [
+    Exercise(
+        name="rnn_step_backward", reference=rnn_step_backward, points=2, make_cases=_step_backward_cases,
+        hints=[
+            Hint(_step_backward_no_tanh, "the tanh's derivative is missing: multiply dh_next by (1 - h_t**2) first"),
+            Hint(_step_backward_untransposed, "the gradient to h_prev goes through W_hh transposed: da @ W_hh.T"),
+        ],
+    ),
+    Exercise(
+        name="rnn_backward", reference=rnn_backward, points=3, make_cases=_backward_cases,
+        hints=[
+            Hint(_backward_not_carried, "the gradient that later steps send back through W_hh is missing: "
+                 "at step t add the h_prev gradient of step t + 1 to dhs[t]"),
+            Hint(_backward_last_contribution_only, "the weight gradients must be *summed* over all steps (+=), not overwritten"),
+        ],
+    ),
+    Exercise(
+        name="logits_backward", reference=logits_backward, points=1, make_cases=_logits_backward_cases,
+        hints=[
+            Hint(lambda d, c: {**logits_backward(d, c), "b_y": np.asarray(d).mean(axis=(0, 1))},
+                 "db_y sums the gradient over time and batch, it does not average"),
+            Hint(lambda d, c: {**logits_backward(d, c), "W_hy": np.asarray(c[0])[-1].T @ np.asarray(d)[-1]},
+                 "dW_hy collects a contribution from every time step, not only the last"),
+        ],
+    ),
+    Exercise(
+        name="numerical_gradient", reference=numerical_gradient, points=2, make_cases=_numgrad_cases,
+        atol=1e-7, rtol=1e-6,
+        hints=[
+            Hint(lambda f, x, eps=1e-5: _forward_difference(f, x, eps), "use the central difference (f(x+eps) - f(x-eps)) / (2 eps): "
+                 "the one-sided difference has an O(eps) error"),
+        ],
+    ),
+    Exercise(
+        name="relative_error", reference=relative_error, points=1, make_cases=_relerr_cases,
+        hints=[
+            Hint(lambda a, b: float(np.mean(np.abs(a - b) / np.maximum(1e-8, np.abs(a) + np.abs(b)))), "take the maximum over entries, not the mean"),
+        ],
+    ),
+]
+
+
+def _forward_difference(f, x, eps):
+    x = np.array(x, dtype=float)
+    grad, base = np.zeros_like(x), f(x)
+    for i in np.ndindex(x.shape):
+        old = x[i]
+        x[i] = old + eps
+        grad[i] = (f(x) - base) / eps
+        x[i] = old
+    return grad
