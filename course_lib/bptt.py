@@ -13,6 +13,7 @@ recomputes everything with torch autograd on the same weights.
 """
 import numpy as np
 
+from course_lib.gradients import clip_grad_norm
 from course_lib.rnn import log_softmax, rnn_forward, rnn_logits, sequence_loss, step_losses
 from course_lib.validation import as_array
 
@@ -165,13 +166,6 @@ class Adam:
             p -= self.lr * m_hat / (np.sqrt(v_hat) + self.eps)
 
 
-def clip_by_norm(grads, max_norm):
-    """Scale all gradients together so their joint L2 norm is at most max_norm (chapter 04 explains why)."""
-    norm = float(np.sqrt(sum(np.sum(g ** 2) for g in grads.values())))
-    scale = min(1.0, max_norm / (norm + 1e-12))
-    return {k: g * scale for k, g in grads.items()}, norm
-
-
 def train_rnn(params, next_batch, steps, truncation=None, lr=1e-2, max_norm=5.0):
     """Train an RNN + output layer with the hand-written gradients only (Adam, clipped).
 
@@ -189,7 +183,7 @@ def train_rnn(params, next_batch, steps, truncation=None, lr=1e-2, max_norm=5.0)
         for start in range(0, x.shape[0], K):
             tic = time.perf_counter()
             loss, grads, hs = model_loss_and_grads(params, x[start:start + K], h, targets[start:start + K])
-            clipped, _ = clip_by_norm({k: grads[k] for k in params}, max_norm)
+            clipped, _ = clip_grad_norm({k: grads[k] for k in params}, max_norm)  # chapter 04 explains why
             opt.step(clipped)
             seconds += time.perf_counter() - tic
             h = hs[-1]  # the state goes on to the next chunk; its gradient does not
@@ -226,5 +220,5 @@ def stream_bits_per_char(params, ids):
 
 
 __all__ = ["rnn_step_backward", "rnn_backward", "logits_backward", "sequence_loss_backward", "model_loss_and_grads",
-           "numerical_gradient", "relative_error", "torch_model_grads", "Adam", "clip_by_norm", "step_losses", "train_rnn",
+           "numerical_gradient", "relative_error", "torch_model_grads", "Adam", "step_losses", "train_rnn",
            "delayed_echo_batch", "delayed_echo_accuracy", "stream_bits_per_char"]

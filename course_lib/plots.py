@@ -1,5 +1,6 @@
 """Figures the lectures draw: each returns a matplotlib Figure with a title and labelled axes."""
 import matplotlib.pyplot as plt
+import numpy as np
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 
 # (title, course example, which steps have an input, which have an output) for four time steps
@@ -87,4 +88,21 @@ def draw_unrolled_rnn(T=4):
     ax.set_title(f"unrolled over T = {T} steps: the same $W_{{xh}}$, $W_{{hh}}$, $W_{{hy}}$ at every step")
     fig.suptitle("The RNN cell, folded and unrolled")
     fig.tight_layout()
+    return fig
+
+
+def plot_jacobian_norms(curves, title, ax=None):
+    """Norm of d s_T / d s_t against the distance T - t, log scale. curves: {label: norms (T + 1,)}."""
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(7, 4))
+    else:
+        fig = ax.figure
+    for label, norms in curves.items():
+        distance = np.arange(len(norms))[::-1]  # norms[t] sits at distance T - t
+        ax.semilogy(distance, norms, marker=".", label=label)
+    ax.set_title(title)
+    ax.set_xlabel("distance T - t (steps back in time)")
+    ax.set_ylabel("||d s_T / d s_t||  (spectral norm)")
+    ax.grid(True, which="major", alpha=0.3)
+    ax.legend(fontsize=8)
     return fig

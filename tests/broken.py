@@ -362,6 +362,67 @@ def relerr_absolute(a, b):
     return float(np.max(np.abs(np.asarray(a, float) - np.asarray(b, float))))
 
 
+# chapter 04 --------------------------------------------------------------------------------------
+@_named("spectral_radius")
+def radius_is_spectral_norm(W):
+    return float(np.linalg.norm(W, 2))
+
+
+@_named("spectral_radius")
+def radius_real_part(W):
+    if np.shape(W)[0] != np.shape(W)[1]:
+        raise ValueError("W must be square")
+    return float(np.max(np.real(np.linalg.eigvals(W))))
+
+
+@_named("spectral_radius")
+def radius_largest_entry(W):
+    if np.shape(W)[0] != np.shape(W)[1]:
+        raise ValueError("W must be square")
+    return float(np.max(np.abs(W)))
+
+
+@_named("clip_grad_norm")
+def clip_each_array(grads, max_norm):
+    from course_lib.checks.ch04_gradients import _clip_each
+    return _clip_each(grads, max_norm)
+
+
+@_named("clip_grad_norm")
+def clip_returns_norm_after(grads, max_norm):
+    from course_lib.gradients import clip_grad_norm
+    clipped, norm = clip_grad_norm(grads, max_norm)
+    return clipped, min(norm, max_norm)
+
+
+@_named("clip_grad_norm")
+def clip_always_rescales(grads, max_norm):
+    norm = float(np.sqrt(sum(np.sum(g ** 2) for g in grads.values())))
+    return {k: g * max_norm / norm for k, g in grads.items()}, norm  # also scales small gradients up
+
+
+@_named("hidden_jacobian_norms")
+def jacobian_frobenius(x, h0, W_xh, W_hh, b_h):
+    from course_lib.checks.ch04_gradients import _jacobian_norms_with
+    if np.shape(x)[1] != 1:
+        raise ValueError("one sequence only")
+    return _jacobian_norms_with(x, h0, W_xh, W_hh, b_h, norm="fro")
+
+
+@_named("hidden_jacobian_norms")
+def jacobian_without_tanh(x, h0, W_xh, W_hh, b_h):
+    from course_lib.checks.ch04_gradients import _jacobian_norms_with
+    if np.shape(x)[1] != 1:
+        raise ValueError("one sequence only")
+    return _jacobian_norms_with(x, h0, W_xh, W_hh, b_h, derivative=False)
+
+
+@_named("hidden_jacobian_norms")
+def jacobian_reversed(x, h0, W_xh, W_hh, b_h):
+    from course_lib.gradients import hidden_jacobian_norms
+    return hidden_jacobian_norms(x, h0, W_xh, W_hh, b_h)[::-1]
+
+
 BROKEN = {
     "running_mean": [running_sum, running_mean_over_batch, running_mean_without_validation, running_mean_off_by_one],
     "one_hot": [one_hot_transposed, one_hot_no_range_check, one_hot_integer_dtype, one_hot_flattened],
@@ -376,4 +437,7 @@ BROKEN = {
     "logits_backward": [logits_backward_bias_mean, logits_backward_last_step, logits_backward_untransposed],
     "numerical_gradient": [numgrad_forward_difference, numgrad_not_restored, numgrad_wrong_denominator],
     "relative_error": [relerr_no_floor, relerr_mean, relerr_absolute],
+    "spectral_radius": [radius_is_spectral_norm, radius_real_part, radius_largest_entry],
+    "clip_grad_norm": [clip_each_array, clip_returns_norm_after, clip_always_rescales],
+    "hidden_jacobian_norms": [jacobian_frobenius, jacobian_without_tanh, jacobian_reversed],
 }

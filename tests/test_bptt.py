@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from course_lib.bptt import (clip_by_norm, delayed_echo_accuracy, delayed_echo_batch, logits_backward,
+from course_lib.bptt import (delayed_echo_accuracy, delayed_echo_batch, logits_backward,
                              model_loss_and_grads, numerical_gradient, relative_error, rnn_backward,
                              rnn_step_backward, torch_model_grads, train_rnn)
 from course_lib.rnn import init_rnn_params, rnn_forward, rnn_step
@@ -88,11 +88,6 @@ def test_backward_bad_shapes_name_the_argument():
         rnn_step_backward(np.zeros((2, 5)), cache)
     with pytest.raises(ValueError, match="dlogits must have shape"):
         logits_backward(np.zeros((1, 2, 3)), (np.zeros((1, 2, 4)), np.zeros((4, 5))))
-
-
-def test_clip_by_norm_scales_jointly():
-    clipped, norm = clip_by_norm({"a": np.array([3.0]), "b": np.array([4.0])}, 1.0)
-    assert norm == pytest.approx(5.0) and np.allclose([clipped["a"][0], clipped["b"][0]], [0.6, 0.8])
 
 
 def test_truncation_cuts_dependencies_longer_than_the_window():

@@ -82,8 +82,10 @@ def test_every_figure_has_a_title_and_axis_labels(folder, stem):
 def solution_functions(stem):
     """The graded functions as defined by the solution notebook's own cells."""
     namespace = {"np": np}
-    for cell in read("solutions", stem).cells:
-        if cell.cell_type == "code" and "### BEGIN SOLUTION" in cell.source:
+    code = [c for c in read("solutions", stem).cells if c.cell_type == "code"]
+    exec(compile(code[0].source, f"solutions/{stem}", "exec"), namespace)  # the notebook's imports
+    for cell in code:
+        if "### BEGIN SOLUTION" in cell.source:
             exec(compile(cell.source, f"solutions/{stem}", "exec"), namespace)
     return namespace
 

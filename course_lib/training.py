@@ -1,0 +1,86 @@
+"""Torch training loops for the course's synthetic tasks: fixed seeds, budgets counted in steps, CPU.
+
+A sequence **encoder** is any module mapping x: (T, B, D) to states (T, B, H) (for torch's RNN and
+LSTM, the first output). Task heads read the last state.
+"""
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from course_lib.tasks import adding_problem, recall_task
+
+
+class LastStateHead(torch.nn.Module):
+    """Many-to-one: an encoder, then a linear read-out of the last state. x: (T, B, D) -> (B, n_out)."""
+
+    def __init__(self, encoder, hidden, n_out):
+        super().__init__()
+        self.encoder, self.readout = encoder, torch.nn.Linear(hidden, n_out)
+
+    def forward(self, x):
+        states = self.encoder(x)
+        states = states[0] if isinstance(states, tuple) else states  # torch's RNN/LSTM return (out, h_n)
+        return self.readout(states[-1])
+
+
+def rnn_encoder(D, H):
+    """A vanilla tanh RNN (torch.nn.RNN, shown equal to the course's NumPy cell in chapter 02)."""
+    return torch.nn.RNN(D, H, nonlinearity="tanh")
+
+
+@dataclass(frozen=True)
+class RecallBudget:
+    """The fixed training budget every model gets on the recall task (change it, rerun every column)."""
+    steps: int = 300          # Adam updates
+    batch: int = 64           # sequences per update
+    hidden: int = 64          # state size H
+    lr: float = 3e-3          # Adam learning rate
+    max_norm: float = 1.0     # gradient clipping (chapter 04)
+    n_symbols: int = 8        # chance = 1 / n_symbols
+    eval_size: int = 1000     # fresh sequences scored after training
+    seed: int = 0
+
+
+def train_recall(make_encoder, lag, budget=RecallBudget()):
+    """Train encoder + read-out on the recall task at one lag; returns accuracy on fresh sequences."""
+    torch.manual_seed(budget.seed)
+    rng = np.random.default_rng([budget.seed, lag])
+    model = LastStateHead(make_encoder(budget.n_symbols + 1, budget.hidden), budget.hidden, budget.n_symbols)
+    opt = torch.optim.Adam(model.parameters(), lr=budget.lr)
+    for _ in range(budget.steps):
+        x, y = recall_task(lag, budget.batch, rng, budget.n_symbols)
+        loss = torch.nn.functional.cross_entropy(model(torch.from_numpy(x)), torch.from_numpy(y))
+        opt.zero_grad()
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), budget.max_norm)
+        opt.step()
+    with torch.no_grad():
+        x, y = recall_task(lag, budget.eval_size, rng, budget.n_symbols)
+        return float((model(torch.from_numpy(x)).argmax(-1).numpy() == y).mean())
+
+
+def train_adding(radius, lr, clip, steps=300, T=40, H=32, batch=32, seed=0):
+    """A tanh RNN on the adding problem with plain SGD, W_hh scaled to spectral radius `radius`.
+
+    clip: max global gradient norm, or None for no clipping.
+    returns {"losses": (steps,) training MSE, "grad_norms": (steps,) global norm before clipping}.
+    """
+    torch.manual_seed(seed)
+    rng = np.random.default_rng(seed)
+    model = LastStateHead(rnn_encoder(2, H), H, 1)
+    with torch.no_grad():
+        W = model.encoder.weight_hh_l0
+        W.mul_(radius / torch.linalg.eigvals(W).abs().max())
+    opt = torch.optim.SGD(model.parameters(), lr=lr)
+    losses, norms = [], []
+    for _ in range(steps):
+        x, y = adding_problem(T, batch, rng)
+        loss = ((model(torch.from_numpy(x)).squeeze(-1) - torch.from_numpy(y)) ** 2).mean()
+        opt.zero_grad()
+        loss.backward()
+        norm = torch.nn.utils.clip_grad_norm_(model.parameters(), clip if clip else float("inf"))
+        opt.step()
+        losses.append(loss.item())
+        norms.append(norm.item())
+    return {"losses": np.array(losses), "grad_norms": np.array(norms)}
