@@ -9,11 +9,11 @@ import time
 from dataclasses import asdict
 from pathlib import Path
 
-from course_lib.training import RecallBudget, rnn_encoder, train_recall
+from course_lib.training import RecallBudget, gru_encoder, lstm_encoder, rnn_encoder, train_recall
 
 LAGS = (5, 10, 20, 50, 100)
 RESULTS_FILE = Path(__file__).resolve().parent.parent / "benchmarks" / "memory_table.json"
-MODELS = {"RNN": rnn_encoder}  # later chapters add e.g. "LSTM": lstm_encoder
+MODELS = {"RNN": rnn_encoder, "LSTM": lstm_encoder, "GRU": gru_encoder}  # chapters 07 and 09 add theirs
 
 
 def memory_table(models, lags=LAGS, budget=RecallBudget()):

@@ -29,6 +29,32 @@ def rnn_encoder(D, H):
     return torch.nn.RNN(D, H, nonlinearity="tanh")
 
 
+# Gate biases that start a gated cell out *remembering* (sigmoid(5) = 0.993, sigmoid(3) = 0.95 kept per
+# step). Chosen by the sweep in benchmarks/memory_table.py's docstring; torch's default is 0 for both.
+LSTM_FORGET_BIAS = 5.0
+GRU_UPDATE_BIAS = 3.0
+
+
+def lstm_encoder(D, H, forget_bias=LSTM_FORGET_BIAS):
+    """torch.nn.LSTM (shown equal to the course's NumPy LSTM in chapter 05), forget-gate bias set high so
+    that the cell state starts out remembering."""
+    lstm = torch.nn.LSTM(D, H)
+    with torch.no_grad():
+        lstm.bias_ih_l0[H:2 * H].fill_(forget_bias)  # gate blocks i, f, g, o: the second is the forget gate
+        lstm.bias_hh_l0[H:2 * H].zero_()
+    return lstm
+
+
+def gru_encoder(D, H, update_bias=GRU_UPDATE_BIAS):
+    """torch.nn.GRU: two gates (reset r, update z) and no separate cell state, three weight blocks
+    instead of four. h_t = (1 - z) * n + z * h_{t-1}, so a high z-bias also starts out remembering."""
+    gru = torch.nn.GRU(D, H)
+    with torch.no_grad():
+        gru.bias_ih_l0[H:2 * H].fill_(update_bias)  # gate blocks r, z, n: the second is the update gate
+        gru.bias_hh_l0[H:2 * H].zero_()
+    return gru
+
+
 @dataclass(frozen=True)
 class RecallBudget:
     """The fixed training budget every model gets on the recall task (change it, rerun every column)."""
@@ -42,8 +68,9 @@ class RecallBudget:
     seed: int = 0
 
 
-def train_recall(make_encoder, lag, budget=RecallBudget()):
-    """Train encoder + read-out on the recall task at one lag; returns accuracy on fresh sequences."""
+def train_recall(make_encoder, lag, budget=RecallBudget(), return_model=False):
+    """Train encoder + read-out on the recall task at one lag; returns accuracy on fresh sequences
+    (and the trained model, with return_model=True)."""
     torch.manual_seed(budget.seed)
     rng = np.random.default_rng([budget.seed, lag])
     model = LastStateHead(make_encoder(budget.n_symbols + 1, budget.hidden), budget.hidden, budget.n_symbols)
@@ -57,7 +84,8 @@ def train_recall(make_encoder, lag, budget=RecallBudget()):
         opt.step()
     with torch.no_grad():
         x, y = recall_task(lag, budget.eval_size, rng, budget.n_symbols)
-        return float((model(torch.from_numpy(x)).argmax(-1).numpy() == y).mean())
+        accuracy = float((model(torch.from_numpy(x)).argmax(-1).numpy() == y).mean())
+    return (accuracy, model) if return_model else accuracy
 
 
 def train_adding(radius, lr, clip, steps=300, T=40, H=32, batch=32, seed=0):

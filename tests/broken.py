@@ -423,6 +423,66 @@ def jacobian_reversed(x, h0, W_xh, W_hh, b_h):
     return hidden_jacobian_norms(x, h0, W_xh, W_hh, b_h)[::-1]
 
 
+# chapter 05 --------------------------------------------------------------------------------------
+def _lstm(x, h, c, W, b, **kw):
+    from course_lib.checks.ch05_lstm import _step_with
+    H = np.shape(W)[1] // 4
+    if np.shape(W)[0] != np.shape(x)[1] + H:
+        raise ValueError("W has the wrong shape")
+    return _step_with(x, h, c, W, b, **kw)
+
+
+@_named("lstm_step")
+def lstm_cs231n_order(x_t, h_prev, c_prev, W, b):
+    return _lstm(x_t, h_prev, c_prev, W, b, order="ifog")
+
+
+@_named("lstm_step")
+def lstm_sigmoid_candidate(x_t, h_prev, c_prev, W, b):
+    from course_lib.lstm import sigmoid
+    return _lstm(x_t, h_prev, c_prev, W, b, candidate=sigmoid)
+
+
+@_named("lstm_step")
+def lstm_h_without_tanh(x_t, h_prev, c_prev, W, b):
+    return _lstm(x_t, h_prev, c_prev, W, b, use_c_in_h=False)
+
+
+@_named("lstm_step")
+def lstm_forgets_nothing(x_t, h_prev, c_prev, W, b):
+    h, c, cache = _lstm(x_t, h_prev, c_prev, W, b)
+    from course_lib.lstm import lstm_step
+    _, _, ref = lstm_step(x_t, h_prev, c_prev, W, b)
+    c = c_prev + ref["i"] * ref["g"]  # no forget gate on the old cell state
+    return ref["o"] * np.tanh(c), c, cache
+
+
+def _forward_loop(x, h, c, W, b, reverse=False):
+    from course_lib.lstm import lstm_step
+    hs = []
+    steps = range(len(x) - 1, -1, -1) if reverse else range(len(x))
+    for t in steps:
+        h, c, _ = lstm_step(x[t], h, c, W, b)
+        hs.append(h)
+    return np.stack(hs[::-1] if reverse else hs), (h, c)
+
+
+@_named("lstm_forward")
+def lstm_forward_ignores_c0(x, h0, c0, W, b):
+    return _forward_loop(x, h0, np.zeros_like(c0), W, b)
+
+
+@_named("lstm_forward")
+def lstm_forward_reversed(x, h0, c0, W, b):
+    return _forward_loop(x, h0, c0, W, b, reverse=True)
+
+
+@_named("lstm_forward")
+def lstm_forward_no_final_state(x, h0, c0, W, b):
+    hs, _ = _forward_loop(x, h0, c0, W, b)
+    return hs, hs[-1]
+
+
 BROKEN = {
     "running_mean": [running_sum, running_mean_over_batch, running_mean_without_validation, running_mean_off_by_one],
     "one_hot": [one_hot_transposed, one_hot_no_range_check, one_hot_integer_dtype, one_hot_flattened],
@@ -440,4 +500,6 @@ BROKEN = {
     "spectral_radius": [radius_is_spectral_norm, radius_real_part, radius_largest_entry],
     "clip_grad_norm": [clip_each_array, clip_returns_norm_after, clip_always_rescales],
     "hidden_jacobian_norms": [jacobian_frobenius, jacobian_without_tanh, jacobian_reversed],
+    "lstm_step": [lstm_cs231n_order, lstm_sigmoid_candidate, lstm_h_without_tanh, lstm_forgets_nothing],
+    "lstm_forward": [lstm_forward_ignores_c0, lstm_forward_reversed, lstm_forward_no_final_state],
 }

@@ -1,0 +1,159 @@
+"""Chapter 05 — the LSTM cell in NumPy (float64), in the course's row-vector convention.
+
+One weight matrix W: (D + H, 4H) acts on the concatenation [x_t, h_{t-1}]: (B, D + H); its column blocks,
+in torch's order, give the pre-activations of
+
+    i = sigmoid(z[:, 0:H])     input gate   ("store": how much of the candidate to write)
+    f = sigmoid(z[:, H:2H])    forget gate  ("forget": how much of the old cell state to keep)
+    g = tanh(z[:, 2H:3H])      candidate    (what could be written)
+    o = sigmoid(z[:, 3H:4H])   output gate  ("output": how much of the cell to show)
+
+    c_t = f * c_{t-1} + i * g       ("update": the cell state, an additive conveyor belt)
+    h_t = o * tanh(c_t)
+
+with b: (4H,) playing the role of torch's b_ih + b_hh.
+"""
+import numpy as np
+
+from course_lib.validation import as_array, require_finite
+
+GATES = ("i", "f", "g", "o")
+
+
+def sigmoid(z):
+    return 0.5 * (1.0 + np.tanh(0.5 * z))  # the same function, without overflow for large |z|
+
+
+def _checked(name, value, ndim, meaning):
+    arr = as_array(name, value, ndim=ndim, meaning=meaning)
+    if arr.dtype == np.bool_ or not (np.issubdtype(arr.dtype, np.floating) or np.issubdtype(arr.dtype, np.integer)):
+        raise TypeError(f"{name} must hold real numbers, got dtype {arr.dtype}.")
+    return require_finite(name, arr.astype(np.float64, copy=False))
+
+
+def _check_weights(W, b, D):
+    W = _checked("W", W, 2, "(D + H, 4H)")
+    if W.shape[1] % 4:
+        raise ValueError(f"W must have shape (D + H, 4H): its {W.shape[1]} columns are not a multiple of 4.")
+    H = W.shape[1] // 4
+    if W.shape[0] != D + H:
+        raise ValueError(f"W must have shape (D + H, 4H) = ({D + H}, {4 * H}) for D = {D} inputs and H = {H}, got {W.shape}.")
+    b = _checked("b", b, 1, "(4H,)")
+    if b.shape != (4 * H,):
+        raise ValueError(f"b must have shape (4H,) = ({4 * H},), got {b.shape}.")
+    return W, b, H
+
+
+def lstm_step(x_t, h_prev, c_prev, W, b):
+    """One LSTM step.
+
+    x_t: (B, D); h_prev, c_prev: (B, H); W: (D + H, 4H) with gate blocks i, f, g, o; b: (4H,).
+    returns (h_t, c_t, cache): h_t, c_t (B, H); cache = {"xh", "c_prev", "i", "f", "g", "o", "c_t", "W"}.
+    """
+    x_t = _checked("x_t", x_t, 2, "(B, D)")
+    W, b, H = _check_weights(W, b, x_t.shape[1])
+    h_prev = _checked("h_prev", h_prev, 2, "(B, H)")
+    c_prev = _checked("c_prev", c_prev, 2, "(B, H)")
+    for name, arr in (("h_prev", h_prev), ("c_prev", c_prev)):
+        if arr.shape != (x_t.shape[0], H):
+            raise ValueError(f"{name} must have shape (B, H) = {(x_t.shape[0], H)}, got {arr.shape}.")
+    xh = np.concatenate([x_t, h_prev], axis=1)            # (B, D + H)
+    z = xh @ W + b                                        # (B, 4H)
+    i, f, o = sigmoid(z[:, :H]), sigmoid(z[:, H:2 * H]), sigmoid(z[:, 3 * H:])
+    g = np.tanh(z[:, 2 * H:3 * H])
+    c_t = f * c_prev + i * g                              # the additive update
+    h_t = o * np.tanh(c_t)
+    return h_t, c_t, {"xh": xh, "c_prev": c_prev, "i": i, "f": f, "g": g, "o": o, "c_t": c_t, "W": W}
+
+
+def lstm_forward(x, h0, c0, W, b):
+    """Run the LSTM over a sequence with the same W, b at every step.
+
+    x: (T, B, D); h0, c0: (B, H). returns (hs, (h_T, c_T)): hs (T, B, H); h_T, c_T (B, H).
+    """
+    hs, (h, c), _ = lstm_trace(x, h0, c0, W, b)
+    return hs, (h, c)
+
+
+def lstm_trace(x, h0, c0, W, b):
+    """lstm_forward, plus every step's gates: returns (hs, (h_T, c_T), gates) where
+    gates = {"i", "f", "g", "o", "c"}, each (T, B, H)."""
+    x = _checked("x", x, 3, "(T, B, D)")
+    h, c = h0, c0
+    hs, trace = [], {k: [] for k in GATES + ("c",)}
+    for t in range(x.shape[0]):
+        h, c, cache = lstm_step(x[t], h, c, W, b)
+        hs.append(h)
+        for k in GATES:
+            trace[k].append(cache[k])
+        trace["c"].append(c)
+    if not hs:
+        raise ValueError("x must have at least one time step, got T = 0.")
+    return np.stack(hs), (h, c), {k: np.stack(v) for k, v in trace.items()}
+
+
+def init_lstm_params(D, H, rng, forget_bias=0.0):
+    """W: (D + H, 4H) with 1/sqrt(D + H) scale, b: (4H,) zeros except the forget block = forget_bias."""
+    W = rng.normal(size=(D + H, 4 * H)) / np.sqrt(D + H)
+    b = np.zeros(4 * H)
+    b[H:2 * H] = forget_bias
+    return W, b
+
+
+def torch_lstm_from_params(W, b):
+    """A float64 torch.nn.LSTM with the same weights.
+
+    torch computes x @ weight_ih.T + h @ weight_hh.T + bias_ih + bias_hh with weight_ih: (4H, D) and
+    weight_hh: (4H, H), gate blocks in the same order i, f, g, o. So weight_ih = W[:D].T,
+    weight_hh = W[D:].T, and b goes in bias_ih with bias_hh = 0.
+    """
+    import torch
+    H = np.shape(W)[1] // 4
+    D = np.shape(W)[0] - H
+    lstm = torch.nn.LSTM(D, H, dtype=torch.float64)
+    with torch.no_grad():
+        lstm.weight_ih_l0.copy_(torch.from_numpy(np.ascontiguousarray(W[:D].T)))
+        lstm.weight_hh_l0.copy_(torch.from_numpy(np.ascontiguousarray(W[D:].T)))
+        lstm.bias_ih_l0.copy_(torch.from_numpy(np.asarray(b, dtype=np.float64)))
+        lstm.bias_hh_l0.zero_()
+    return lstm
+
+
+def lstm_state_jacobian_norms(x, W, b, h0=None, c0=None):
+    """For ONE sequence x: (T, 1, D): the spectral norms of d c_T / d c_t for t = 0..T (c_0 = c0),
+    computed by torch autograd through every path (the cell state and the hidden state)."""
+    import torch
+    T = np.shape(x)[0]
+    H = np.shape(W)[1] // 4
+    Wt, bt, xt = (torch.from_numpy(np.asarray(a, dtype=np.float64)) for a in (W, b, x))
+    h0 = torch.zeros(1, H, dtype=torch.float64) if h0 is None else torch.from_numpy(h0)
+    c0 = torch.zeros(1, H, dtype=torch.float64) if c0 is None else torch.from_numpy(c0)
+
+    def step(h, c, k):
+        z = torch.cat([xt[k], h], 1) @ Wt + bt
+        i, f, o = torch.sigmoid(z[:, :H]), torch.sigmoid(z[:, H:2 * H]), torch.sigmoid(z[:, 3 * H:])
+        c = f * c + i * torch.tanh(z[:, 2 * H:3 * H])
+        return o * torch.tanh(c), c
+
+    states = [(h0, c0)]
+    for k in range(T):
+        states.append(step(*states[-1], k))
+
+    def c_last(c_t, t):
+        h, c = states[t][0], c_t
+        for k in range(t, T):
+            h, c = step(h, c, k)
+        return c
+
+    norms = np.empty(T + 1)
+    for t in range(T + 1):
+        J = torch.autograd.functional.jacobian(lambda c: c_last(c, t), states[t][1].detach())[0, :, 0, :]
+        norms[t] = torch.linalg.matrix_norm(J, ord=2).item()
+    return norms
+
+
+def params_from_torch_lstm(lstm):
+    """(W, b) in the course's layout from a one-layer torch.nn.LSTM: the inverse of torch_lstm_from_params."""
+    W = np.concatenate([lstm.weight_ih_l0.detach().double().numpy().T, lstm.weight_hh_l0.detach().double().numpy().T])
+    b = (lstm.bias_ih_l0 + lstm.bias_hh_l0).detach().double().numpy()
+    return W, b
