@@ -106,3 +106,28 @@ def plot_jacobian_norms(curves, title, ax=None):
     ax.grid(True, which="major", alpha=0.3)
     ax.legend(fontsize=8)
     return fig
+
+
+def draw_clock_hands(T=12, d_model=16, pairs=(0, 2, 4), steps=(0, 1, 2, 3, 4, 5)):
+    """Each (sin, cos) pair of the sinusoidal code is a clock hand turning by omega_k per position:
+    fast hands for low k, slow hands for high k. One panel per pair, one hand per position."""
+    from course_lib.positions import sinusoidal_positions
+    pe = sinusoidal_positions(T, d_model).numpy()
+    fig, axes = plt.subplots(1, len(pairs), figsize=(3.2 * len(pairs), 3.4))
+    colors = plt.cm.viridis(np.linspace(0, 1, len(steps)))
+    for ax, k in zip(axes, pairs):
+        omega = 10000 ** (-2 * k / d_model)
+        ax.add_patch(plt.Circle((0, 0), 1, fill=False, color="lightgray"))
+        for t, color in zip(steps, colors):
+            ax.annotate("", xy=(pe[t, 2 * k + 1], pe[t, 2 * k]), xytext=(0, 0),
+                        arrowprops=dict(arrowstyle="-|>", color=color, lw=1.5))
+            ax.text(1.12 * pe[t, 2 * k + 1], 1.12 * pe[t, 2 * k], str(t), color=color, ha="center", va="center", fontsize=8)
+        ax.set_xlim(-1.3, 1.3)
+        ax.set_ylim(-1.3, 1.3)
+        ax.set_aspect("equal")
+        ax.set_title(f"pair k={k}: {omega:.3g} rad per step")
+        ax.set_xlabel(f"cos (dimension {2 * k + 1})")
+        ax.set_ylabel(f"sin (dimension {2 * k})")
+    fig.suptitle("Each frequency is a clock hand; the position is the time it shows")
+    fig.tight_layout()
+    return fig

@@ -34,7 +34,7 @@ def encode(value):
     if isinstance(value, np.generic):
         return encode(value.item())
     if hasattr(value, "detach") and hasattr(value, "numpy"):  # a torch tensor, without importing torch
-        value = value.detach().cpu().numpy()
+        return {"__tensor__": encode(value.detach().cpu().numpy())}
     if isinstance(value, np.ndarray):
         if value.dtype == object:
             return {"__unsupported__": "ndarray of Python objects"}
@@ -47,6 +47,8 @@ def encode(value):
         return [encode(v) for v in value]
     if isinstance(value, dict):
         return {"__dict__": [[str(k), encode(v)] for k, v in value.items()]}
+    if type(value).__name__ == "Generator" and hasattr(value, "get_state"):  # a torch.Generator: send its state
+        return {"__torch_generator__": encode(value.get_state().numpy())}
     module, qualname = getattr(value, "__module__", "") or "", getattr(value, "__qualname__", "")
     if callable(value) and module.startswith("course_lib.") and "<" not in qualname and "." not in qualname:
         return {"__function__": [module, qualname]}  # a course function passed as an argument (e.g. to a gradient check)
@@ -64,6 +66,14 @@ def decode(obj):
             return tuple(decode(v) for v in obj["__tuple__"])
         if "__dict__" in obj:
             return {k: decode(v) for k, v in obj["__dict__"]}
+        if "__tensor__" in obj:
+            import torch
+            return torch.from_numpy(decode(obj["__tensor__"]))
+        if "__torch_generator__" in obj:
+            import torch
+            generator = torch.Generator()
+            generator.set_state(torch.from_numpy(decode(obj["__torch_generator__"])))
+            return generator
         if "__function__" in obj:
             import importlib
             module, name = obj["__function__"]

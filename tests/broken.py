@@ -483,6 +483,52 @@ def lstm_forward_no_final_state(x, h0, c0, W, b):
     return hs, hs[-1]
 
 
+# chapter 08 --------------------------------------------------------------------------------------
+@_named("sinusoidal_positions")
+def pe_sin_cos_swapped(T, d_model):
+    from course_lib.checks.ch08_positions import _pe_swapped
+    return _pe_swapped(T, d_model)
+
+
+@_named("sinusoidal_positions")
+def pe_base_1000(T, d_model):
+    if d_model % 2 or T < 1:
+        raise ValueError("bad sizes")
+    t, w = np.arange(T)[:, None], 1000.0 ** (-np.arange(0, d_model, 2) / d_model)
+    pe = np.zeros((T, d_model))
+    pe[:, 0::2], pe[:, 1::2] = np.sin(t * w), np.cos(t * w)
+    return pe
+
+
+@_named("sinusoidal_positions")
+def pe_positions_from_one(T, d_model):
+    if d_model % 2 or T < 1:
+        raise ValueError("bad sizes")
+    t, w = np.arange(1, T + 1)[:, None], 10000.0 ** (-np.arange(0, d_model, 2) / d_model)
+    pe = np.zeros((T, d_model))
+    pe[:, 0::2], pe[:, 1::2] = np.sin(t * w), np.cos(t * w)
+    return pe
+
+
+@_named("is_permutation_equivariant")
+def equivariant_always(f, x, rng):
+    return True
+
+
+@_named("is_permutation_equivariant")
+def equivariant_output_not_permuted(f, x, rng):
+    import torch
+    perm = torch.randperm(x.shape[0], generator=rng)
+    return bool(torch.allclose(f(x[perm]), f(x), atol=1e-5))
+
+
+@_named("is_permutation_equivariant")
+def equivariant_batch_axis(f, x, rng):
+    import torch
+    perm = torch.randperm(x.shape[1], generator=rng)
+    return bool(torch.allclose(f(x[:, perm]), f(x)[:, perm], atol=1e-5))
+
+
 BROKEN = {
     "running_mean": [running_sum, running_mean_over_batch, running_mean_without_validation, running_mean_off_by_one],
     "one_hot": [one_hot_transposed, one_hot_no_range_check, one_hot_integer_dtype, one_hot_flattened],
@@ -502,4 +548,6 @@ BROKEN = {
     "hidden_jacobian_norms": [jacobian_frobenius, jacobian_without_tanh, jacobian_reversed],
     "lstm_step": [lstm_cs231n_order, lstm_sigmoid_candidate, lstm_h_without_tanh, lstm_forgets_nothing],
     "lstm_forward": [lstm_forward_ignores_c0, lstm_forward_reversed, lstm_forward_no_final_state],
+    "sinusoidal_positions": [pe_sin_cos_swapped, pe_base_1000, pe_positions_from_one],
+    "is_permutation_equivariant": [equivariant_always, equivariant_output_not_permuted, equivariant_batch_axis],
 }
