@@ -529,6 +529,50 @@ def equivariant_batch_axis(f, x, rng):
     return bool(torch.allclose(f(x[:, perm]), f(x)[:, perm], atol=1e-5))
 
 
+# chapter 07 --------------------------------------------------------------------------------------
+@_named("sequence_accuracy")
+def seqacc_token_level(pred, target, mask):
+    import torch
+    mask = torch.as_tensor(mask)
+    return float(((torch.as_tensor(pred) == torch.as_tensor(target)) & mask).sum() / mask.sum())
+
+
+@_named("sequence_accuracy")
+def seqacc_ignores_mask(pred, target, mask):
+    import torch
+    return float((torch.as_tensor(pred) == torch.as_tensor(target)).all(0).float().mean())
+
+
+@_named("sequence_accuracy")
+def seqacc_mask_inverted(pred, target, mask):
+    import torch
+    correct = (torch.as_tensor(pred) == torch.as_tensor(target)) | torch.as_tensor(mask)
+    return float(correct.all(0).float().mean())
+
+
+@_named("greedy_decode")
+def decode_without_feedback(step, state, start_tokens, max_len):
+    from course_lib.checks.ch07_limits import _decode_without_feedback
+    return _decode_without_feedback(step, state, start_tokens, max_len)
+
+
+@_named("greedy_decode")
+def decode_with_start(step, state, start_tokens, max_len):
+    from course_lib.checks.ch07_limits import _decode_with_start
+    return _decode_with_start(step, state, start_tokens, max_len)
+
+
+@_named("greedy_decode")
+def decode_state_not_carried(step, state, start_tokens, max_len):
+    import torch
+    tokens, out = start_tokens, []
+    for _ in range(max_len):
+        logits, _ = step(tokens, state)  # the new state is dropped
+        tokens = logits.argmax(-1)
+        out.append(tokens)
+    return torch.stack(out)
+
+
 BROKEN = {
     "running_mean": [running_sum, running_mean_over_batch, running_mean_without_validation, running_mean_off_by_one],
     "one_hot": [one_hot_transposed, one_hot_no_range_check, one_hot_integer_dtype, one_hot_flattened],
@@ -550,4 +594,6 @@ BROKEN = {
     "lstm_forward": [lstm_forward_ignores_c0, lstm_forward_reversed, lstm_forward_no_final_state],
     "sinusoidal_positions": [pe_sin_cos_swapped, pe_base_1000, pe_positions_from_one],
     "is_permutation_equivariant": [equivariant_always, equivariant_output_not_permuted, equivariant_batch_axis],
+    "sequence_accuracy": [seqacc_token_level, seqacc_ignores_mask, seqacc_mask_inverted],
+    "greedy_decode": [decode_without_feedback, decode_with_start, decode_state_not_carried],
 }

@@ -4,7 +4,7 @@
 """
 from course_lib.checks.core import (Case, CheckResult, Exercise, Hint, Outcome, Report, compare_values,
                                     evaluate, is_reference, judge, run_case, run_checks)
-from course_lib.checks import ch00_welcome, ch01_sequential_data, ch02_rnn_cell, ch03_bptt, ch04_gradients, ch05_lstm, ch08_positions
+from course_lib.checks import ch00_welcome, ch01_sequential_data, ch02_rnn_cell, ch03_bptt, ch04_gradients, ch05_lstm, ch07_limits, ch08_positions
 
 CHAPTERS = {
     "00_welcome": ch00_welcome.EXERCISES,
@@ -13,6 +13,7 @@ CHAPTERS = {
     "03_bptt": ch03_bptt.EXERCISES,
     "04_exploding_vanishing": ch04_gradients.EXERCISES,
     "05_lstm": ch05_lstm.EXERCISES,
+    "07_limits_of_rnns": ch07_limits.EXERCISES,
     "08_positional_encoding": ch08_positions.EXERCISES,
 }
 EXERCISES = {ex.name: ex for exercises in CHAPTERS.values() for ex in exercises}

@@ -1,0 +1,99 @@
+"""Checks of chapter 07's exercises: `sequence_accuracy` and `greedy_decode`."""
+import numpy as np
+import torch
+
+from course_lib.checks.core import Case, Exercise, Hint
+from course_lib.seq2seq import greedy_decode, sequence_accuracy
+
+V = 6
+
+
+def _numpy(value):
+    return value.detach().cpu().numpy() if torch.is_tensor(value) else value
+
+
+# Step functions for the decoding exercise: step(tokens (B,), state) -> (logits (B, V), state).
+# Module level, so that the grader can name them to the learner's kernel.
+def successor_step(tokens, state):
+    """Always predicts the next symbol, (token + 1) mod V; the state is passed through untouched."""
+    return 5.0 * torch.nn.functional.one_hot((tokens + 1) % V, V).float(), state
+
+
+def rotating_state_step(tokens, state):
+    """state: (B, V) scores that rotate every step; the fed-back token adds a bonus to its double."""
+    state = torch.roll(state, shifts=1, dims=1)
+    return state + 1.5 * torch.nn.functional.one_hot((2 * tokens) % V, V).float(), state
+
+
+def tiny_gru_step(tokens, state):
+    """A small fixed GRU (weights from seed 0): state (B, 8)."""
+    g = torch.Generator().manual_seed(0)
+    embed, w_ih, w_hh, w_out = (torch.randn(*shape, generator=g) for shape in ((V, 4), (4, 24), (8, 24), (8, V)))
+    x = embed[tokens]
+    r, z, n_in = (x @ w_ih).chunk(3, dim=1)
+    hr, hz, hn = (state @ w_hh).chunk(3, dim=1)
+    reset, update = torch.sigmoid(r + hr), torch.sigmoid(z + hz)
+    state = (1 - update) * torch.tanh(n_in + reset * hn) + update * state
+    return state @ w_out, state
+
+
+def _decode_cases(rng, hidden):
+    def tokens(B):
+        return torch.from_numpy(rng.integers(0, V, size=B))
+    if hidden:
+        B, n = int(rng.integers(1, 6)), int(rng.integers(1, 12))
+        return [Case(f"rotating state, B={B}, max_len={n}", (rotating_state_step, torch.from_numpy(rng.normal(size=(B, V))).float(), tokens(B), n), hidden=True),
+                Case(f"tiny GRU, B={B}, max_len={n}", (tiny_gru_step, torch.from_numpy(rng.normal(size=(B, 8))).float(), tokens(B), n), hidden=True)]
+    return [Case("successor from [0, 3], max_len=4: [[1, 4], [2, 5], [3, 0], [4, 1]]", (successor_step, None, torch.tensor([0, 3]), 4)),
+            Case("rotating state, B=3, max_len=5", (rotating_state_step, torch.from_numpy(rng.normal(size=(3, V))).float(), tokens(3), 5)),
+            Case("tiny GRU, B=2, max_len=6", (tiny_gru_step, torch.from_numpy(rng.normal(size=(2, 8))).float(), tokens(2), 6)),
+            Case("max_len=1", (tiny_gru_step, torch.zeros(1, 8), tokens(1), 1))]
+
+
+def _accuracy_cases(rng, hidden):
+    def batch(T, B, p_wrong, masked):
+        target = rng.integers(1, 9, size=(T, B))
+        pred = np.where(rng.random((T, B)) < p_wrong, (target % 8) + 1, target)
+        lengths = rng.integers(1, T + 1, size=B) if masked else np.full(B, T)
+        mask = np.arange(T)[:, None] < lengths[None, :]
+        return torch.from_numpy(pred), torch.from_numpy(target), torch.from_numpy(mask)
+    if hidden:
+        T, B = int(rng.integers(2, 12)), int(rng.integers(2, 40))
+        return [Case(f"random (T, B) = ({T}, {B}) with padding", batch(T, B, 0.1, True), hidden=True),
+                Case(f"random (T, B) = ({T}, {B}), no padding", batch(T, B, 0.05, False), hidden=True)]
+    pred = torch.tensor([[1, 2], [3, 4], [5, 6]])
+    return [Case("all correct", (pred, pred.clone(), torch.ones(3, 2, dtype=torch.bool))),
+            Case("one wrong token spoils its whole sequence", (pred, torch.tensor([[1, 2], [3, 9], [5, 6]]), torch.ones(3, 2, dtype=torch.bool))),
+            Case("a wrong token under padding (mask False) does not count",
+                 (pred, torch.tensor([[1, 2], [3, 4], [5, 9]]), torch.tensor([[True, True], [True, True], [True, False]]))),
+            Case("random (T, B) = (7, 20) with padding", batch(7, 20, 0.1, True))]
+
+
+def _decode_without_feedback(step, state, start, max_len):
+    out = []
+    for _ in range(max_len):
+        logits, state = step(start, state)
+        out.append(logits.argmax(-1))
+    return torch.stack(out)
+
+
+def _decode_with_start(step, state, start, max_len):
+    return torch.cat([start[None], greedy_decode(step, state, start, max_len - 1)]) if max_len > 1 else start[None]
+
+
+EXERCISES = [
+    Exercise(
+        name="sequence_accuracy", reference=sequence_accuracy, points=1, make_cases=_accuracy_cases, select=_numpy,
+        hints=[
+            Hint(lambda p, t, m: float(((p == t) & m).sum() / m.sum()), "that is token accuracy; a sequence counts only if *every* real position is right"),
+            Hint(lambda p, t, m: sequence_accuracy(p, t, None), "positions where mask is False are padding: ignore them"),
+        ],
+    ),
+    Exercise(
+        name="greedy_decode", reference=greedy_decode, points=2, make_cases=_decode_cases, select=_numpy,
+        hints=[
+            Hint(_decode_without_feedback, "feed each step's predicted token back in as the next step's input"),
+            Hint(_decode_with_start, "the output holds the max_len generated tokens, not the start token"),
+        ],
+    ),
+]

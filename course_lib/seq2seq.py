@@ -1,0 +1,131 @@
+"""Chapter 07 — an encoder-decoder RNN and the limits it runs into (torch, time-first).
+
+The **reverse** task: read L symbols, then write them in reverse order. The encoder reads the input; the
+decoder starts from the encoder's final state alone and writes one symbol per step, each fed back as its
+next input. Everything the decoder knows about the input must pass through that one (B, H) vector: the
+encoding bottleneck.
+"""
+import time
+
+import numpy as np
+import torch
+
+PAD_FREE_START = 0  # the start token the decoder reads first; symbols are 1..n_symbols
+
+
+def reverse_task(L, B, rng, n_symbols=8):
+    """tokens (L, B) in 1..n_symbols and targets (L, B) = tokens reversed in time. rng: torch.Generator."""
+    tokens = torch.randint(1, n_symbols + 1, (L, B), generator=rng)
+    return tokens, tokens.flip(0)
+
+
+def greedy_decode(step, state, start_tokens, max_len):
+    """Generate max_len tokens, feeding each step's most likely token back in as the next input.
+
+    step(tokens (B,), state) -> (logits (B, V), new state); start_tokens: (B,) int64.
+    returns (max_len, B) int64.
+    """
+    if max_len < 0:
+        raise ValueError(f"max_len must be non-negative, got {max_len}.")
+    tokens, out = start_tokens, []
+    for _ in range(max_len):
+        logits, state = step(tokens, state)
+        tokens = logits.argmax(dim=-1)
+        out.append(tokens)
+    return torch.stack(out) if out else torch.zeros(0, len(start_tokens), dtype=torch.long)
+
+
+def sequence_accuracy(pred, target, mask=None):
+    """Share of sequences (columns) whose every real position is predicted exactly.
+
+    pred, target: (T, B) ints; mask: (T, B) bool, True where the position is real (None: all real).
+    returns float in [0, 1].
+    """
+    pred, target = torch.as_tensor(pred), torch.as_tensor(target)
+    if pred.shape != target.shape or pred.dim() != 2:
+        raise ValueError(f"pred and target must both be (T, B), got {tuple(pred.shape)} and {tuple(target.shape)}.")
+    mask = torch.ones_like(target, dtype=torch.bool) if mask is None else torch.as_tensor(mask, dtype=torch.bool)
+    if mask.shape != target.shape:
+        raise ValueError(f"mask must have the shape of target {tuple(target.shape)}, got {tuple(mask.shape)}.")
+    correct = (pred == target) | ~mask
+    return float(correct.all(dim=0).float().mean()) if target.shape[1] else 0.0
+
+
+class EncoderDecoder(torch.nn.Module):
+    """GRU encoder, GRU decoder started from the encoder's final state (nothing else)."""
+
+    def __init__(self, n_symbols=8, hidden=32, embed=16):
+        super().__init__()
+        self.embed = torch.nn.Embedding(n_symbols + 1, embed)  # + the start token 0
+        self.encoder = torch.nn.GRU(embed, hidden)
+        self.decoder = torch.nn.GRU(embed, hidden)
+        self.readout = torch.nn.Linear(hidden, n_symbols + 1)
+
+    def encode(self, tokens):
+        """tokens (L, B) -> final state (1, B, H): the whole input squeezed into one vector per sequence."""
+        return self.encoder(self.embed(tokens))[1]
+
+    def step(self, tokens, state):
+        """One decoder step: tokens (B,), state (1, B, H) -> logits (B, V), state."""
+        out, state = self.decoder(self.embed(tokens)[None], state)
+        return self.readout(out[0]), state
+
+    def forward(self, tokens, targets):
+        """Teacher forcing: the decoder reads the start token, then the true previous target. -> (L, B, V)."""
+        start = torch.full((1, targets.shape[1]), PAD_FREE_START, dtype=torch.long)
+        inputs = torch.cat([start, targets[:-1]])
+        out, _ = self.decoder(self.embed(inputs), self.encode(tokens))
+        return self.readout(out)
+
+    def generate(self, tokens):
+        start = torch.full((tokens.shape[1],), PAD_FREE_START, dtype=torch.long)
+        return greedy_decode(self.step, self.encode(tokens), start, tokens.shape[0])
+
+
+def train_reverse(model, lengths, steps=1500, batch=64, lr=3e-3, seed=0, n_symbols=8):
+    """Teacher-forced training on the reverse task, one random length from `lengths` per batch."""
+    torch.manual_seed(seed)
+    rng = torch.Generator().manual_seed(seed)
+    opt = torch.optim.Adam(model.parameters(), lr=lr)
+    for _ in range(steps):
+        L = int(lengths[torch.randint(len(lengths), (1,), generator=rng)])
+        tokens, targets = reverse_task(L, batch, rng, n_symbols)
+        logits = model(tokens, targets)
+        loss = torch.nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1))
+        opt.zero_grad()
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step()
+    return model
+
+
+def accuracy_by_length(model, lengths, n=500, seed=1, n_symbols=8):
+    """{L: sequence accuracy of greedy decoding} on fresh reverse-task sequences."""
+    rng = torch.Generator().manual_seed(seed)
+    result = {}
+    with torch.no_grad():
+        for L in lengths:
+            tokens, targets = reverse_task(L, n, rng, n_symbols)
+            result[L] = sequence_accuracy(model.generate(tokens), targets)
+    return result
+
+
+def time_forward_passes(lengths, batch=32, hidden=128, repeats=5):
+    """Median wall time (s) of a forward pass over T steps: a torch.nn.RNN (T dependent steps) against one
+    batched matrix product over all T positions at once (the shape of attention's work). CPU, no grad.
+    returns {"T": [...], "rnn": [...], "parallel": [...]}."""
+    rnn = torch.nn.RNN(hidden, hidden)
+    weight = torch.randn(hidden, hidden)
+    timings = {"T": list(lengths), "rnn": [], "parallel": []}
+    with torch.no_grad():
+        for T in lengths:
+            x = torch.randn(T, batch, hidden)
+            for name, fn in (("rnn", lambda: rnn(x)), ("parallel", lambda: torch.tanh(x @ weight))):
+                fn()  # warm up
+                samples = []
+                for _ in range(repeats):
+                    start = time.perf_counter()
+                    fn()
+                    samples.append(time.perf_counter() - start)
+                timings[name].append(float(np.median(samples)))
+    return timings

@@ -1,0 +1,52 @@
+"""Chapter 07: the encoder-decoder, greedy decoding, sequence accuracy, and the timing helper."""
+import numpy as np
+import pytest
+import torch
+
+from course_lib.seq2seq import (EncoderDecoder, accuracy_by_length, greedy_decode, reverse_task, sequence_accuracy,
+                                time_forward_passes, train_reverse)
+
+
+def test_reverse_task_targets_are_the_input_backwards():
+    tokens, targets = reverse_task(5, 3, torch.Generator().manual_seed(0))
+    assert torch.equal(targets, tokens.flip(0)) and tokens.min() >= 1
+
+
+def test_sequence_accuracy_counts_whole_sequences_and_respects_the_mask():
+    pred = torch.tensor([[1, 2], [3, 4]])
+    assert sequence_accuracy(pred, torch.tensor([[1, 2], [3, 9]])) == 0.5
+    assert sequence_accuracy(pred, torch.tensor([[1, 2], [3, 9]]), torch.tensor([[True, True], [True, False]])) == 1.0
+    with pytest.raises(ValueError, match="pred and target must both be"):
+        sequence_accuracy(torch.zeros(3), torch.zeros(3))
+
+
+def test_greedy_decode_feeds_predictions_back():
+    def step(tokens, state):
+        return torch.nn.functional.one_hot((tokens + 1) % 5, 5).float(), state
+    assert greedy_decode(step, None, torch.tensor([0, 3]), 3).tolist() == [[1, 4], [2, 0], [3, 1]]
+
+
+def test_teacher_forced_logits_match_step_by_step_decoding():
+    model = EncoderDecoder(hidden=16)
+    tokens, targets = reverse_task(6, 4, torch.Generator().manual_seed(1))
+    with torch.no_grad():
+        forced = model(tokens, targets)
+        state, prev, stepped = model.encode(tokens), torch.zeros(4, dtype=torch.long), []
+        for t in range(6):
+            logits, state = model.step(prev, state)
+            stepped.append(logits)
+            prev = targets[t]
+    assert torch.allclose(forced, torch.stack(stepped), atol=1e-6)
+
+
+def test_bottleneck_accuracy_falls_with_length():
+    torch.set_num_threads(2)
+    model = train_reverse(EncoderDecoder(hidden=32), lengths=list(range(2, 17)), steps=800)
+    acc = accuracy_by_length(model, [2, 16])
+    assert acc[2] > 0.8 and acc[16] < 0.1
+
+
+def test_timing_helper_returns_one_time_per_length():
+    timings = time_forward_passes([4, 8], batch=1, hidden=8, repeats=2)
+    assert timings["T"] == [4, 8] and len(timings["rnn"]) == len(timings["parallel"]) == 2
+    assert all(t > 0 for t in timings["rnn"] + timings["parallel"])
