@@ -3,14 +3,14 @@
     .venv/bin/python benchmarks/memory_table.py
 
 Chapters read earlier columns from the JSON and train only their own; tests/test_memory.py retrains
-the columns and checks them against this file. Measured output on a 2-core CPU (about 40 s):
+the columns and checks them against this file. Measured output on a 2-core CPU (about 60 s):
 
-     lag |    RNN |   LSTM |    GRU | chance = 12.5 %
-       5 | 100.0% | 100.0% | 100.0% |
-      10 | 100.0% | 100.0% | 100.0% |
-      20 |  73.8% |  99.7% | 100.0% |
-      50 |  12.0% |  96.4% |  48.9% |
-     100 |  13.1% |  12.0% |  12.2% |
+     lag |    RNN |   LSTM |    GRU | attention | chance = 12.5 %
+       5 | 100.0% | 100.0% | 100.0% | 100.0% |
+      10 | 100.0% | 100.0% | 100.0% | 100.0% |
+      20 |  73.8% |  99.7% | 100.0% | 100.0% |
+      50 |  12.0% |  96.4% |  48.9% | 100.0% |
+     100 |  13.1% |  12.0% |  12.2% | 100.0% |
 
 Gate-bias sweep behind course_lib.training's LSTM_FORGET_BIAS and GRU_UPDATE_BIAS (same budget, accuracy
 at lags 10 / 20 / 50; torch's default bias is 0):

@@ -4,7 +4,7 @@ Modules follow the course order: `reproducibility` (seeding, devices), `checks` 
 the grader's definitions), `grade` and `probe` (the command-line grader), `welcome` (chapter 00),
 `tunes`, `signals`, `ngrams` and `sequences` (chapter 01), `rnn` (chapter 02), `bptt` (chapter 03), `gradients`, `tasks`, `training` and `memory`
 (chapter 04), `lstm` (chapter 05), `seq2seq` (chapter 07), `positions` (chapter 08),
-`plots`.
+`attention` (chapter 09), `plots`.
 Shapes are time-first everywhere: x: (T, B, D).
 """
 from course_lib.reproducibility import seed_everything, get_device, environment_report

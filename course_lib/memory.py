@@ -1,7 +1,7 @@
 """The course's memory benchmark: recall accuracy by lag, one column per model.
 
-Chapter 04 trains the vanilla RNN column; chapters 05, 07 and 09 each train only their new column and
-read the earlier ones from `benchmarks/memory_table.json`, which `benchmarks/memory_table.py`
+Chapter 04 trains the vanilla RNN column; chapters 05 (LSTM, GRU) and 09 (attention) each train only
+their new columns and read the earlier ones from `benchmarks/memory_table.json`, which `benchmarks/memory_table.py`
 regenerates (all columns, same budget) and a test checks against a fresh run.
 """
 import json
@@ -9,11 +9,12 @@ import time
 from dataclasses import asdict
 from pathlib import Path
 
+from course_lib.attention import attention_encoder
 from course_lib.training import RecallBudget, gru_encoder, lstm_encoder, rnn_encoder, train_recall
 
 LAGS = (5, 10, 20, 50, 100)
 RESULTS_FILE = Path(__file__).resolve().parent.parent / "benchmarks" / "memory_table.json"
-MODELS = {"RNN": rnn_encoder, "LSTM": lstm_encoder, "GRU": gru_encoder}  # chapters 07 and 09 add theirs
+MODELS = {"RNN": rnn_encoder, "LSTM": lstm_encoder, "GRU": gru_encoder, "attention": attention_encoder}
 
 
 def memory_table(models, lags=LAGS, budget=RecallBudget()):

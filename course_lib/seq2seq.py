@@ -99,6 +99,19 @@ def train_reverse(model, lengths, steps=1500, batch=64, lr=3e-3, seed=0, n_symbo
     return model
 
 
+REVERSE_TRAIN_LENGTHS = tuple(range(2, 17))
+REVERSE_TEST_LENGTHS = (2, 4, 6, 8, 10, 12, 14, 16)
+REVERSE_FILE = __import__("pathlib").Path(__file__).resolve().parent.parent / "benchmarks" / "reverse_accuracy.json"
+
+
+def reverse_curve(model_class, hidden=32, steps=1500, seed=0):
+    """The bottleneck benchmark: build model_class(hidden=...) from `seed`, train it on the reverse task
+    (lengths 2-16), return ({L: sequence accuracy}, the trained model)."""
+    torch.manual_seed(seed)
+    model = train_reverse(model_class(hidden=hidden), REVERSE_TRAIN_LENGTHS, steps=steps, seed=seed)
+    return accuracy_by_length(model, REVERSE_TEST_LENGTHS), model
+
+
 def accuracy_by_length(model, lengths, n=500, seed=1, n_symbols=8):
     """{L: sequence accuracy of greedy decoding} on fresh reverse-task sequences."""
     rng = torch.Generator().manual_seed(seed)
@@ -129,3 +142,38 @@ def time_forward_passes(lengths, batch=32, hidden=128, repeats=5):
                     samples.append(time.perf_counter() - start)
                 timings[name].append(float(np.median(samples)))
     return timings
+
+
+class AttentionEncoderDecoder(EncoderDecoder):
+    """The encoder-decoder with attention (Bahdanau et al.'s layout): a bidirectional GRU encoder of the
+    same total width H, and at every output step the decoder's state queries all encoder states
+    (dot-product attention, chapter 09); the read-out sees [decoder state, attended context]."""
+
+    def __init__(self, n_symbols=8, hidden=32, embed=16):
+        super().__init__(n_symbols, hidden, embed)
+        self.encoder = torch.nn.GRU(embed, hidden // 2, bidirectional=True)
+        self.readout = torch.nn.Linear(2 * hidden, n_symbols + 1)
+
+    def encode(self, tokens):
+        states, final = self.encoder(self.embed(tokens))      # states: (L, B, H), both directions side by side
+        return torch.cat([final[0], final[1]], dim=-1)[None], states  # the decoder keeps every encoder state
+
+    def _read(self, dec_out, enc_states):
+        """dec_out (L_out, B, H), enc_states (L_in, B, H) -> logits (L_out, B, V), weights (B, L_out, L_in)."""
+        from course_lib.attention import scaled_dot_product_attention
+        q, kv = dec_out.transpose(0, 1), enc_states.transpose(0, 1)   # batch-first for the attention primitive
+        context, weights = scaled_dot_product_attention(q, kv, kv)
+        return self.readout(torch.cat([dec_out, context.transpose(0, 1)], dim=-1)), weights
+
+    def step(self, tokens, state):
+        h, enc_states = state
+        out, h = self.decoder(self.embed(tokens)[None], h)
+        logits, _ = self._read(out, enc_states)
+        return logits[0], (h, enc_states)
+
+    def forward(self, tokens, targets, return_weights=False):
+        start = torch.full((1, targets.shape[1]), PAD_FREE_START, dtype=torch.long)
+        final, enc_states = self.encode(tokens)
+        out, _ = self.decoder(self.embed(torch.cat([start, targets[:-1]])), final)
+        logits, weights = self._read(out, enc_states)
+        return (logits, weights) if return_weights else logits

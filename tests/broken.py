@@ -573,6 +573,68 @@ def decode_state_not_carried(step, state, start_tokens, max_len):
     return torch.stack(out)
 
 
+# chapter 09 --------------------------------------------------------------------------------------
+@_named("scaled_dot_product_attention")
+def sdpa_unscaled(q, k, v, mask=None):
+    from course_lib.checks.ch09_attention import _sdpa_unscaled
+    return _sdpa_unscaled(q, k, v, mask)
+
+
+@_named("scaled_dot_product_attention")
+def sdpa_softmax_over_queries(q, k, v, mask=None):
+    from course_lib.checks.ch09_attention import _sdpa_softmax_over_queries
+    return _sdpa_softmax_over_queries(q, k, v, mask)
+
+
+@_named("scaled_dot_product_attention")
+def sdpa_nan_rows(q, k, v, mask=None):
+    import math
+    import torch
+    scores = q @ k.transpose(-2, -1) / math.sqrt(q.shape[-1])
+    if mask is not None:
+        scores = scores.masked_fill(~mask, float("-inf"))
+    weights = torch.softmax(scores, -1)  # a fully masked row becomes NaN
+    return weights @ v, weights
+
+
+@_named("causal_mask")
+def causal_future(T):
+    import torch
+    return torch.triu(torch.ones(T, T, dtype=torch.bool))
+
+
+@_named("causal_mask")
+def causal_no_self(T):
+    import torch
+    return torch.tril(torch.ones(T, T, dtype=torch.bool), diagonal=-1)
+
+
+@_named("causal_mask")
+def causal_float(T):
+    import torch
+    if T < 1:
+        raise ValueError("T must be positive")
+    return torch.tril(torch.ones(T, T))
+
+
+@_named("multi_head_attention")
+def mha_no_output_projection(x, params, n_heads, mask=None):
+    from course_lib.checks.ch09_attention import _mha_without_output_projection
+    return _mha_without_output_projection(x, params, n_heads, mask)
+
+
+@_named("multi_head_attention")
+def mha_one_head(x, params, n_heads, mask=None):
+    from course_lib.checks.ch09_attention import _mha_heads_misassigned
+    return _mha_heads_misassigned(x, params, n_heads, mask)
+
+
+@_named("multi_head_attention")
+def mha_no_biases(x, params, n_heads, mask=None):
+    from course_lib.attention import multi_head_attention
+    return multi_head_attention(x, {k: v for k, v in params.items() if k.startswith("W")}, n_heads, mask)
+
+
 BROKEN = {
     "running_mean": [running_sum, running_mean_over_batch, running_mean_without_validation, running_mean_off_by_one],
     "one_hot": [one_hot_transposed, one_hot_no_range_check, one_hot_integer_dtype, one_hot_flattened],
@@ -596,4 +658,7 @@ BROKEN = {
     "is_permutation_equivariant": [equivariant_always, equivariant_output_not_permuted, equivariant_batch_axis],
     "sequence_accuracy": [seqacc_token_level, seqacc_ignores_mask, seqacc_mask_inverted],
     "greedy_decode": [decode_without_feedback, decode_with_start, decode_state_not_carried],
+    "scaled_dot_product_attention": [sdpa_unscaled, sdpa_softmax_over_queries, sdpa_nan_rows],
+    "causal_mask": [causal_future, causal_no_self, causal_float],
+    "multi_head_attention": [mha_no_output_projection, mha_one_head, mha_no_biases],
 }

@@ -1,0 +1,127 @@
+"""Checks of chapter 09's exercises: `scaled_dot_product_attention`, `causal_mask`, `multi_head_attention`.
+
+The references are checked against torch.nn.functional.scaled_dot_product_attention and
+torch.nn.MultiheadAttention (same weights) in tests/test_attention.py.
+"""
+import math
+
+import numpy as np
+import torch
+
+from course_lib.attention import causal_mask, multi_head_attention, scaled_dot_product_attention
+from course_lib.checks.core import Case, Exercise, Hint
+
+
+def _numpy(value):
+    if isinstance(value, (tuple, list)):
+        return tuple(_numpy(v) for v in value)
+    return value.detach().cpu().numpy() if torch.is_tensor(value) else value
+
+
+def _t(rng, *shape):
+    return torch.from_numpy(rng.normal(size=shape))  # float64, so the comparison can be tight
+
+
+def _padding_mask(rng, B, T_q, T_k, empty_row=False):
+    lengths = rng.integers(1, T_k + 1, size=B)
+    mask = torch.from_numpy(np.arange(T_k)[None, None, :] < lengths[:, None, None]).expand(B, T_q, T_k).clone()
+    if empty_row:
+        mask[0, -1] = False  # a query with nothing to attend to
+    return mask
+
+
+def _sdpa_cases(rng, hidden):
+    if hidden:
+        B, T_q, T_k, d = (int(n) for n in rng.integers(1, 7, size=4))
+        return [Case(f"random (B, T_q, T_k, d) = {(B, T_q, T_k, d)}", (_t(rng, B, T_q, d), _t(rng, B, T_k, d), _t(rng, B, T_k, d + 1)), hidden=True),
+                Case("padding mask with a fully masked row", (_t(rng, B, T_q, d), _t(rng, B, T_k, d), _t(rng, B, T_k, d),
+                                                               _padding_mask(rng, B, T_q, T_k, empty_row=True)), hidden=True),
+                Case("causal mask, two leading axes", (_t(rng, 2, B, T_q, d), _t(rng, 2, B, T_q, d), _t(rng, 2, B, T_q, d), causal_mask(T_q)), hidden=True)]
+    return [Case("q (2, 3, 4), k (2, 5, 4), v (2, 5, 6), no mask", (_t(rng, 2, 3, 4), _t(rng, 2, 5, 4), _t(rng, 2, 5, 6))),
+            Case("T = 1 (one query, one key)", (_t(rng, 1, 1, 3), _t(rng, 1, 1, 3), _t(rng, 1, 1, 2))),
+            Case("large d_k = 64 (is the scale sqrt(d_k)?)", (_t(rng, 1, 4, 64), _t(rng, 1, 4, 64), _t(rng, 1, 4, 3))),
+            Case("causal mask (4, 4)", (_t(rng, 2, 4, 3), _t(rng, 2, 4, 3), _t(rng, 2, 4, 3), causal_mask(4))),
+            Case("padding mask with a fully masked row: zeros, not NaN",
+                 (_t(rng, 2, 3, 4), _t(rng, 2, 5, 4), _t(rng, 2, 5, 4), _padding_mask(rng, 2, 3, 5, empty_row=True)))]
+
+
+def _causal_cases(rng, hidden):
+    if hidden:
+        return [Case(f"T = {T}", (T,), hidden=True) for T in rng.integers(2, 30, size=2).tolist()]
+    return [Case("T = 1", (1,)), Case("T = 4", (4,)), Case("T = 9", (9,)),
+            Case("T = 0 raises ValueError", (0,), raises=(ValueError,))]
+
+
+def _mha_params(rng, d, bias=True):
+    params = {f"W_{n}": _t(rng, d, d) / math.sqrt(d) for n in "qkvo"}
+    if bias:
+        params.update({f"b_{n}": _t(rng, d) * 0.1 for n in "qkvo"})
+    return params
+
+
+def _mha_cases(rng, hidden):
+    if hidden:
+        T, B, h = (int(n) for n in rng.integers(1, 6, size=3))
+        d = h * int(rng.integers(1, 5))
+        return [Case(f"random (T, B, d_model, n_heads) = {(T, B, d, h)}", (_t(rng, T, B, d), _mha_params(rng, d), h), hidden=True),
+                Case("causal mask", (_t(rng, T, B, d), _mha_params(rng, d), h, causal_mask(T)), hidden=True)]
+    return [Case("T=5, B=2, d_model=8, 2 heads", (_t(rng, 5, 2, 8), _mha_params(rng, 8), 2)),
+            Case("one head (plain attention with projections)", (_t(rng, 4, 1, 6), _mha_params(rng, 6), 1)),
+            Case("T = 1", (_t(rng, 1, 3, 4), _mha_params(rng, 4), 2)),
+            Case("no biases", (_t(rng, 3, 2, 8), _mha_params(rng, 8, bias=False), 4)),
+            Case("causal mask, 4 heads", (_t(rng, 6, 2, 8), _mha_params(rng, 8), 4, causal_mask(6)))]
+
+
+def _sdpa_unscaled(q, k, v, mask=None):
+    return scaled_dot_product_attention(q * math.sqrt(q.shape[-1]), k, v, mask)
+
+
+def _sdpa_scaled_by_d(q, k, v, mask=None):
+    return scaled_dot_product_attention(q / math.sqrt(q.shape[-1]), k, v, mask)
+
+
+def _sdpa_softmax_over_queries(q, k, v, mask=None):
+    scores = q @ k.transpose(-2, -1) / math.sqrt(q.shape[-1])
+    weights = torch.softmax(scores, dim=-2)
+    return weights @ v, weights
+
+
+def _mha_without_output_projection(x, params, n_heads, mask=None):
+    identity = {**params, "W_o": torch.eye(x.shape[-1], dtype=x.dtype)}
+    identity.pop("b_o", None)
+    return multi_head_attention(x, identity, n_heads, mask)
+
+
+def _mha_heads_misassigned(x, params, n_heads, mask=None):
+    out, weights = multi_head_attention(x, params, 1, mask)
+    return out, weights.expand(-1, n_heads, -1, -1)
+
+
+EXERCISES = [
+    Exercise(
+        name="scaled_dot_product_attention", reference=scaled_dot_product_attention, points=3, make_cases=_sdpa_cases,
+        select=_numpy, output_names=("output", "weights"),
+        hints=[
+            Hint(_sdpa_unscaled, "divide the scores by sqrt(d_k)"),
+            Hint(_sdpa_scaled_by_d, "scale by sqrt(d_k), not by d_k"),
+            Hint(_sdpa_softmax_over_queries, "the softmax runs over the keys (the last axis): each query's weights sum to 1"),
+            Hint(lambda q, k, v, m=None: scaled_dot_product_attention(q, k, v, None if m is None else ~m),
+                 "mask True means 'may attend': block where the mask is False"),
+        ],
+    ),
+    Exercise(
+        name="causal_mask", reference=causal_mask, points=1, make_cases=_causal_cases, select=_numpy,
+        hints=[
+            Hint(lambda T: causal_mask(T).T, "position t may attend to the past and itself (j <= t), not the future"),
+            Hint(lambda T: torch.tril(torch.ones(T, T, dtype=torch.bool), diagonal=-1), "each position may attend to itself too"),
+        ],
+    ),
+    Exercise(
+        name="multi_head_attention", reference=multi_head_attention, points=3, make_cases=_mha_cases,
+        select=_numpy, output_names=("output", "weights"),
+        hints=[
+            Hint(_mha_without_output_projection, "after concatenating the heads, apply the output projection W_o (and b_o)"),
+            Hint(_mha_heads_misassigned, "split d_model into n_heads heads of d_model // n_heads features each"),
+        ],
+    ),
+]
