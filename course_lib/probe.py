@@ -10,6 +10,8 @@ import io
 import json
 import signal
 import sys
+import threading
+from contextlib import contextmanager
 
 import numpy as np
 
@@ -86,7 +88,7 @@ def decode(obj):
     return obj
 
 
-class _CallTimeout(BaseException):
+class CallTimeout(BaseException):
     """Raised by the alarm; a BaseException so that a learner's `except Exception` does not swallow it."""
 
 
@@ -107,39 +109,55 @@ def _reference_tripwire(*args, **kwargs):
     raise RuntimeError("the course's reference implementation was called")
 
 
-def _last_line(exc):
+def last_line(exc):
+    """'ExcType: last line of its message', the one line of a learner's exception they need to see."""
     lines = str(exc).strip().splitlines()
     return f"{type(exc).__name__}: {lines[-1][:300]}" if lines else type(exc).__name__
+
+
+def timeout_message(seconds):
+    return f"your function took longer than {seconds:g} s on this input (an endless loop?)"
+
+
+@contextmanager
+def time_limit(seconds):
+    """Raise CallTimeout after `seconds`, where the OS allows it (POSIX, main thread); else no limit."""
+    usable = seconds and hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
+    if not usable:
+        yield
+        return
+
+    def on_alarm(signum, frame):
+        raise CallTimeout()
+    previous = signal.signal(signal.SIGALRM, on_alarm)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 def _call(fn, args, kwargs, seconds):
     import builtins
     setattr(builtins, REFERENCE_FLAG, False)
-    previous = signal.signal(signal.SIGALRM, _raise_timeout)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
     stdout, stderr = sys.stdout, sys.stderr
     sys.stdout = sys.stderr = _Sink()
     try:
-        value = fn(*args, **kwargs)
+        with time_limit(seconds):
+            value = fn(*args, **kwargs)
         outcome = {"kind": "value", "value": value}
-    except _CallTimeout:
-        outcome = {"kind": "error", "timeout": True,
-                   "message": f"your function took longer than {seconds:g} s on this input (an endless loop?)"}
+    except CallTimeout:
+        outcome = {"kind": "error", "timeout": True, "message": timeout_message(seconds)}
     except NotImplementedError:
         outcome = {"kind": "not_implemented"}
     except BaseException as exc:  # SystemExit, RecursionError, MemoryError...: all the learner's own errors
-        outcome = {"kind": "raised", "exc_type": type(exc).__name__, "message": _last_line(exc)}
+        outcome = {"kind": "raised", "exc_type": type(exc).__name__, "message": last_line(exc)}
     finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
         sys.stdout, sys.stderr = stdout, stderr
     if getattr(builtins, REFERENCE_FLAG, False):
         outcome = {"kind": "error", "message": "your function calls the course's reference implementation: no marks"}
     return outcome
-
-
-def _raise_timeout(signum, frame):
-    raise _CallTimeout()
 
 
 _SKIPPED_OPS = {"CACHE", "NOP", "RESUME", "PRECALL", "EXTENDED_ARG"}
@@ -191,7 +209,7 @@ def probe(user_ns, request_json, result_path):
                     try:
                         outcome["value"] = encode(outcome["value"])
                     except Exception as exc:
-                        outcome = {"kind": "error", "message": f"its return value could not be read: {_last_line(exc)}"}
+                        outcome = {"kind": "error", "message": f"its return value could not be read: {last_line(exc)}"}
                 result["outcomes"].append(outcome)
         finally:
             reference.__code__ = saved_code

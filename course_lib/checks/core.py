@@ -9,15 +9,15 @@ change how the answer is scored.
 import copy
 import io
 import math
-import signal
 import sys
-import threading
 import warnings
-from contextlib import contextmanager, redirect_stdout
+from contextlib import redirect_stdout
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
 import numpy as np
+
+from course_lib.probe import CallTimeout, code_fingerprint, last_line, time_limit, timeout_message
 
 PASS, FAIL = "✓", "✗"
 MAX_PRINTED = 2000  # characters of a learner's own prints shown per check run
@@ -253,49 +253,22 @@ def _describe(value):
 # Running and judging
 
 
-def _last_line(exc):
-    text = str(exc).strip().splitlines()
-    return f"{type(exc).__name__}: {text[-1]}" if text else type(exc).__name__
-
-
-class _CallTimeout(BaseException):
-    """Raised by the alarm; a BaseException so that a learner's `except Exception` does not swallow it."""
-
-
-@contextmanager
-def _time_limit(seconds):
-    """Raise _CallTimeout after `seconds`, where the OS allows it (POSIX, main thread); else no limit."""
-    usable = seconds and hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
-    if not usable:
-        yield
-        return
-    def on_alarm(signum, frame):
-        raise _CallTimeout()
-    previous = signal.signal(signal.SIGALRM, on_alarm)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
-
-
 def run_case(fn, case, stdout_limit=MAX_PRINTED, timeout=CALL_TIMEOUT_S):
     """Call fn on a copy of the case's inputs and return an Outcome. Never raises (except
     KeyboardInterrupt, so a learner can stop a runaway function)."""
     args, kwargs = copy.deepcopy(case.args), copy.deepcopy(case.kwargs)
     printed = _CappedIO(stdout_limit)
     try:
-        with redirect_stdout(printed), _time_limit(timeout):
+        with redirect_stdout(printed), time_limit(timeout):
             value = fn(*args, **kwargs)
     except NotImplementedError:
         return Outcome("not_implemented")
     except KeyboardInterrupt:
         raise
-    except _CallTimeout:
-        return Outcome("error", message=f"your function took longer than {timeout:g} s on this input (an endless loop?)")
+    except CallTimeout:
+        return Outcome("error", message=timeout_message(timeout))
     except BaseException as exc:  # a learner's SystemExit or RecursionError is still just their error
-        return Outcome("raised", exc_type=type(exc).__name__, message=_last_line(exc))
+        return Outcome("raised", exc_type=type(exc).__name__, message=last_line(exc))
     finally:
         if printed.text:
             sys.stdout.write(printed.text + ("\n[... output truncated]\n" if printed.truncated else ""))
@@ -379,7 +352,6 @@ def recognise_mistake(exercise, case, got):
 def is_reference(fn, exercise):
     """True when `fn` is the course's own implementation: the same function, or code compiled from
     the same source."""
-    from course_lib.probe import code_fingerprint
     if fn is exercise.reference:
         return True
     mine = code_fingerprint(fn)
