@@ -116,11 +116,13 @@ def _step_backward_untransposed(dh, cache):
     return grads
 
 
-def _backward_with(dhs, cache, carry, accumulate):
-    """BPTT with one of two classic mistakes switched on: no gradient carried back, weights overwritten."""
+def _backward_with(dhs, cache, carry=True, accumulate=True, reverse=True):
+    """BPTT with classic mistakes switched on: no gradient carried back (carry=False), weights overwritten
+    instead of summed (accumulate=False), steps visited forwards in time (reverse=False)."""
     grads = {"x": np.zeros_like(cache["x"]), "W_xh": 0.0, "W_hh": 0.0, "b_h": 0.0}
     dh_later = np.zeros_like(cache["h0"])
-    for t in reversed(range(len(cache["steps"]))):
+    steps = range(len(cache["steps"]))
+    for t in (reversed(steps) if reverse else steps):
         step = rnn_step_backward(dhs[t] + (dh_later if carry else 0.0), cache["steps"][t])
         grads["x"][t] = step["x_t"]
         for k in ("W_xh", "W_hh", "b_h"):
