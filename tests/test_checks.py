@@ -119,3 +119,26 @@ def test_judge_of_bad_input_cases():
 def test_every_chapter_lists_its_exercises_once():
     names = [ex.name for exercises in CHAPTERS.values() for ex in exercises]
     assert len(names) == len(set(names))
+
+
+def test_a_correct_sampler_that_draws_differently_still_passes():
+    """Sampling checks compare frequencies, so inverse-CDF sampling (not torch.multinomial) earns full marks."""
+    import torch
+
+    def sample_next(logits, temperature, rng):
+        if not temperature > 0:
+            raise ValueError("temperature must be > 0")
+        cdf = torch.softmax(logits.double() / temperature, -1).cumsum(-1)
+        u = torch.rand(cdf.shape[:-1] + (1,), generator=rng, dtype=torch.float64)
+        return (cdf < u).sum(-1).clamp(max=logits.shape[-1] - 1)
+
+    for hidden in (False, True):
+        for seed in range(3):
+            report = run_checks(sample_next, EXERCISES["sample_next"], hidden=hidden, seed=seed)
+            assert report.passed, report.text()
+
+
+def test_no_reference_is_a_decorated_wrapper():
+    """The grader trips on the reference's own __code__; a decorator (e.g. @torch.no_grad()) would hide it."""
+    for exercise in EXERCISES.values():
+        assert not hasattr(exercise.reference, "__wrapped__"), exercise.name

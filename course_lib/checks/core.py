@@ -37,6 +37,7 @@ class Case:
     kwargs: dict = field(default_factory=dict)
     raises: tuple = None
     hidden: bool = False
+    select: Callable = None  # replaces the exercise's `select` for this case (e.g. sample frequencies)
 
 
 @dataclass
@@ -60,8 +61,9 @@ class Exercise:
     atol: float = 1e-8
     rtol: float = 1e-6
 
-    def selected(self, value):
-        return value if self.select is None else self.select(value)
+    def selected(self, value, case=None):
+        select = case.select if case is not None and case.select is not None else self.select
+        return value if select is None else select(value)
 
 
 @dataclass
@@ -305,7 +307,7 @@ def _quietly(fn, case):
 
 
 def expected_output(exercise, case):
-    return exercise.selected(_quietly(exercise.reference, case))
+    return exercise.selected(_quietly(exercise.reference, case), case)
 
 
 def judge(exercise, case, outcome):
@@ -325,7 +327,7 @@ def judge(exercise, case, outcome):
         return CheckResult(case.name, False, f"your function raised {outcome.message}")
     expected = expected_output(exercise, case)
     try:
-        got = exercise.selected(outcome.value)
+        got = exercise.selected(outcome.value, case)
     except Exception as exc:
         why = str(exc) if isinstance(exc, ValueError) else "expected a return value like the reference's"
         return CheckResult(case.name, False, f"{why}; got {_describe(outcome.value)}")
@@ -340,7 +342,7 @@ def recognise_mistake(exercise, case, got):
     """The message of the first known mistake whose output equals the learner's, else ''."""
     for hint in exercise.hints:
         try:
-            wrong = exercise.selected(_quietly(hint.wrong, case))
+            wrong = exercise.selected(_quietly(hint.wrong, case), case)
             ok, _ = compare_values(wrong, got, "output", exercise.atol, exercise.rtol)
         except Exception:
             continue
