@@ -131,3 +131,51 @@ def draw_clock_hands(T=12, d_model=16, pairs=(0, 2, 4), steps=(0, 1, 2, 3, 4, 5)
     fig.suptitle("Each frequency is a clock hand; the position is the time it shows")
     fig.tight_layout()
     return fig
+
+
+def draw_encoder_decoder(source=("A", "B", "C"), target=("x", "y", "z", "w")):
+    """Many-to-many with different lengths (translation): an encoder reads the source, its last state
+    (the only bridge, the "bottleneck" chapter 07 measures) starts a decoder that writes the target,
+    feeding each output back in as its next input."""
+    fig, ax = plt.subplots(figsize=(9, 3.4))
+    n = len(source)
+    for t, token in enumerate(source):
+        _box(ax, t, 0, token, _COLORS["x"])
+        _box(ax, t, 1, f"$e_{t + 1}$", _COLORS["h"])
+        _arrow(ax, (t, 0.3), (t, 0.7))
+        if t > 0:
+            _arrow(ax, (t - 0.7, 1), (t - 0.3, 1))
+    for j, token in enumerate(target):
+        x = n + 0.6 + j
+        _box(ax, x, 1, f"$d_{j + 1}$", _COLORS["h"])
+        _box(ax, x, 2, token, _COLORS["y"])
+        _arrow(ax, (x, 1.3), (x, 1.7))
+        _arrow(ax, (x - 1 + 0.3 if j else n - 0.7, 1), (x - 0.3, 1))
+        if j + 1 < len(target):  # the word just written is the next step's input
+            _arrow(ax, (x + 0.2, 2.3), (x + 0.8, 1.3))
+    ax.text(n - 0.1, 0.35, "one vector\ncarries the\nwhole source", ha="center", fontsize=8)
+    ax.set_xlim(-0.6, n + len(target) + 0.2)
+    ax.set_ylim(-0.6, 2.6)
+    ax.set_title("Translation: an encoder (left) reads, a decoder (right) writes, of a different length")
+    ax.set_xlabel("step (encoder steps, then decoder steps)")
+    ax.set_yticks([0, 1, 2], ["source", "state", "target"])
+    ax.set_aspect("equal")
+    fig.tight_layout()
+    return fig
+
+
+def plot_confusion(counts, labels, title, ax=None):
+    """A confusion matrix: counts[i, j] = items of true class i predicted as j, numbers written in."""
+    if ax is None:
+        _, ax = plt.subplots(figsize=(4.6, 4))
+    ax.imshow(counts, cmap="Blues")
+    for i in range(counts.shape[0]):
+        for j in range(counts.shape[1]):
+            ax.text(j, i, int(counts[i, j]), ha="center", va="center",
+                    color="white" if counts[i, j] > counts.max() / 2 else "black")
+    ax.set_xticks(range(len(labels)), labels)
+    ax.set_yticks(range(len(labels)), labels)
+    ax.set_title(title)
+    ax.set_xlabel("predicted type")
+    ax.set_ylabel("true type")
+    return ax

@@ -88,6 +88,8 @@ def split_tunes(tunes, every=10):
     """Train / validation split by tune: every `every`-th tune (positions every-1, 2*every-1, ...) is held out."""
     if every < 2:
         raise ValueError(f"every must be at least 2, got {every}.")
+    if len(tunes) < every:
+        raise ValueError(f"split_tunes got {len(tunes)} tunes; with every={every} the held-out split would be empty.")
     train = [t for i, t in enumerate(tunes) if i % every != every - 1]
     valid = [t for i, t in enumerate(tunes) if i % every == every - 1]
     return train, valid

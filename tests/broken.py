@@ -563,6 +563,79 @@ def decode_state_not_carried(step, state, start_tokens, max_len):
     return torch.stack(out)
 
 
+# chapter 06 --------------------------------------------------------------------------------------
+@_named("bits_per_char")
+def bits_in_nats(logits, targets):
+    from course_lib.checks.ch06_applications import _nats
+    return _nats(logits, targets)
+
+
+@_named("bits_per_char")
+def bits_log10(logits, targets):
+    import math
+    return bits_in_nats(logits, targets) / math.log(10)
+
+
+@_named("bits_per_char")
+def bits_of_last_step_only(logits, targets):
+    from course_lib.language_model import bits_per_char
+    return bits_per_char(logits[-1:], targets[-1:])
+
+
+@_named("sample_next")
+def sample_times_temperature(logits, temperature, rng):
+    from course_lib.checks.ch06_applications import _times_temperature
+    return _times_temperature(logits, temperature, rng)
+
+
+@_named("sample_next")
+def sample_uniform(logits, temperature, rng):
+    import torch
+    if not temperature > 0:
+        raise ValueError("temperature must be > 0")
+    return torch.randint(0, logits.shape[-1], logits.shape[:-1], generator=rng)
+
+
+@_named("sample_next")
+def sample_accepts_zero_temperature(logits, temperature, rng):
+    import torch
+    probs = torch.softmax(logits.double() / max(temperature, 1e-9), -1)
+    return torch.multinomial(probs.reshape(-1, probs.shape[-1]), 1, generator=rng).reshape(probs.shape[:-1])
+
+
+@_named("sample_next")
+def sample_softmax_over_batch(logits, temperature, rng):
+    import torch
+    if not temperature > 0:
+        raise ValueError("temperature must be > 0")
+    probs = torch.softmax(logits.double() / temperature, 0).T.contiguous()
+    return torch.multinomial(probs, logits.shape[0], replacement=True, generator=rng)[0]
+
+
+@_named("generate")
+def generate_no_feedback(model, prompt, n, temperature, rng):
+    from course_lib.checks.ch06_applications import _no_feedback
+    return _no_feedback(model, prompt, n, temperature, rng)
+
+
+@_named("generate")
+def generate_fresh_state(model, prompt, n, temperature, rng):
+    from course_lib.checks.ch06_applications import _fresh_state
+    return _fresh_state(model, prompt, n, temperature, rng)
+
+
+@_named("generate")
+def generate_one_too_few(model, prompt, n, temperature, rng):
+    from course_lib.language_model import generate
+    return generate(model, prompt, n, temperature, rng)[:-1]
+
+
+@_named("generate")
+def generate_greedy(model, prompt, n, temperature, rng):
+    from course_lib.language_model import generate
+    return generate(model, prompt, n, min(temperature, 1e-4) if temperature > 0 else temperature, rng)
+
+
 # chapter 09 --------------------------------------------------------------------------------------
 @_named("scaled_dot_product_attention")
 def sdpa_unscaled(q, k, v, mask=None):
@@ -625,6 +698,43 @@ def mha_no_biases(x, params, n_heads, mask=None):
     return multi_head_attention(x, {k: v for k, v in params.items() if k.startswith("W")}, n_heads, mask)
 
 
+# chapter 10 --------------------------------------------------------------------------------------
+@_named("layer_norm")
+def norm_unbiased(x, gamma, beta, eps=1e-5):
+    from course_lib.checks.ch10_capstone import _unbiased_variance
+    return _unbiased_variance(x, gamma, beta, eps)
+
+
+@_named("layer_norm")
+def norm_over_time(x, gamma, beta, eps=1e-5):
+    from course_lib.checks.ch10_capstone import _over_time
+    return _over_time(x, gamma, beta, eps)
+
+
+@_named("layer_norm")
+def norm_without_affine(x, gamma, beta, eps=1e-5):
+    mean = x.mean(-1, keepdim=True)
+    return (x - mean) / ((x - mean) ** 2).mean(-1, keepdim=True).add(eps).sqrt()
+
+
+@_named("attention_block")
+def block_post_norm(x, params, n_heads):
+    from course_lib.checks.ch10_capstone import _post_norm
+    return _post_norm(x, params, n_heads)
+
+
+@_named("attention_block")
+def block_not_causal(x, params, n_heads):
+    from course_lib.checks.ch10_capstone import _not_causal
+    return _not_causal(x, params, n_heads)
+
+
+@_named("attention_block")
+def block_without_attention_biases(x, params, n_heads):
+    from course_lib.transformer import attention_block
+    return attention_block(x, {k: v for k, v in params.items() if not k.startswith("b_")}, n_heads)
+
+
 BROKEN = {
     "running_mean": [running_sum, running_mean_over_batch, running_mean_without_validation, running_mean_off_by_one],
     "one_hot": [one_hot_transposed, one_hot_no_range_check, one_hot_integer_dtype, one_hot_flattened],
@@ -646,9 +756,14 @@ BROKEN = {
     "lstm_forward": [lstm_forward_ignores_c0, lstm_forward_reversed, lstm_forward_no_final_state],
     "sinusoidal_positions": [pe_sin_cos_swapped, pe_base_1000, pe_positions_from_one],
     "is_permutation_equivariant": [equivariant_always, equivariant_output_not_permuted, equivariant_batch_axis],
+    "bits_per_char": [bits_in_nats, bits_log10, bits_of_last_step_only],
+    "sample_next": [sample_times_temperature, sample_uniform, sample_accepts_zero_temperature, sample_softmax_over_batch],
+    "generate": [generate_no_feedback, generate_fresh_state, generate_one_too_few, generate_greedy],
     "sequence_accuracy": [seqacc_token_level, seqacc_ignores_mask, seqacc_mask_inverted],
     "greedy_decode": [decode_without_feedback, decode_with_start, decode_state_not_carried],
     "scaled_dot_product_attention": [sdpa_unscaled, sdpa_softmax_over_queries, sdpa_nan_rows],
     "causal_mask": [causal_future, causal_no_self, causal_float],
     "multi_head_attention": [mha_no_output_projection, mha_one_head, mha_no_biases],
+    "layer_norm": [norm_unbiased, norm_over_time, norm_without_affine],
+    "attention_block": [block_post_norm, block_not_causal, block_without_attention_biases],
 }

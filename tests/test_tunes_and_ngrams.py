@@ -64,3 +64,10 @@ def test_unseen_contexts_are_counted():
 def test_price_series_is_the_bundled_one():
     dates, close = google_closing_prices()
     assert len(dates) == len(close) == 1047 and str(dates[0]) == "2004-08-19"
+
+
+def test_an_empty_split_or_unknown_collection_is_a_clear_error():
+    with pytest.raises(ValueError, match="held-out split would be empty"):
+        split_tunes(load_tunes()[:5], every=10)
+    with pytest.raises(FileNotFoundError, match="no corpus collection"):
+        load_tunes("not_a_collection")

@@ -4,7 +4,7 @@
 """
 from course_lib.checks.core import (Case, CheckResult, Exercise, Hint, Outcome, Report, compare_values,
                                     evaluate, is_reference, judge, run_case, run_checks)
-from course_lib.checks import ch00_welcome, ch01_sequential_data, ch02_rnn_cell, ch03_bptt, ch04_gradients, ch05_lstm, ch07_limits, ch08_positions, ch09_attention
+from course_lib.checks import ch00_welcome, ch01_sequential_data, ch02_rnn_cell, ch03_bptt, ch04_gradients, ch05_lstm, ch06_applications, ch07_limits, ch08_positions, ch09_attention, ch10_capstone
 
 CHAPTERS = {
     "00_welcome": ch00_welcome.EXERCISES,
@@ -13,9 +13,11 @@ CHAPTERS = {
     "03_bptt": ch03_bptt.EXERCISES,
     "04_exploding_vanishing": ch04_gradients.EXERCISES,
     "05_lstm": ch05_lstm.EXERCISES,
+    "06_applications": ch06_applications.EXERCISES,
     "07_limits_of_rnns": ch07_limits.EXERCISES,
     "08_positional_encoding": ch08_positions.EXERCISES,
     "09_attention": ch09_attention.EXERCISES,
+    "10_capstone": ch10_capstone.EXERCISES,
 }
 EXERCISES = {ex.name: ex for exercises in CHAPTERS.values() for ex in exercises}
 
