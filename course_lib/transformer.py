@@ -1,0 +1,125 @@
+"""Chapter 10 — a small decoder-only attention model, written once from the course's own pieces:
+sinusoidal positions (chapter 08), causal multi-head self-attention (chapter 09), layer norm, an MLP and
+residual connections. Shapes time-first: x: (T, B, d_model).
+
+One block, pre-norm (the layout of GPT-2 and most models since: the residual path x is never normalised,
+so gradients reach early layers undisturbed, like the LSTM's cell state):
+
+    x = x + MHA(LN(x), causal mask)          attention_block
+    x = x + W_2 relu(LN(x) W_1 + b_1) + b_2  mlp_block
+"""
+import math
+
+import torch
+
+from course_lib.attention import causal_mask, multi_head_attention, torch_mha_from_params
+from course_lib.positions import sinusoidal_positions
+
+
+def layer_norm(x, gamma, beta, eps=1e-5):
+    """Normalise each vector over its last axis, then scale and shift.
+
+    x: (..., d_model); gamma, beta: (d_model,). returns (x - mean) / sqrt(var + eps) * gamma + beta, where
+    mean and the (biased, divide-by-d_model) variance are taken over the last axis.
+    """
+    if x.shape[-1:] != gamma.shape or gamma.shape != beta.shape:
+        raise ValueError(f"gamma and beta must have shape ({x.shape[-1]},) to match x's last axis; got "
+                         f"{tuple(gamma.shape)} and {tuple(beta.shape)}.")
+    mean = x.mean(dim=-1, keepdim=True)
+    var = ((x - mean) ** 2).mean(dim=-1, keepdim=True)
+    return (x - mean) / torch.sqrt(var + eps) * gamma + beta
+
+
+def attention_block(x, params, n_heads):
+    """Pre-norm residual causal self-attention: x + MHA(LN(x)), each position seeing itself and the past.
+
+    x: (T, B, d_model); params: "ln_gamma", "ln_beta": (d_model,) and multi_head_attention's "W_q", "W_k",
+    "W_v", "W_o" (d_model, d_model) with optional biases "b_q" ... "b_o". returns (T, B, d_model).
+    """
+    normed = layer_norm(x, params["ln_gamma"], params["ln_beta"])
+    out, _ = multi_head_attention(normed, params, n_heads, mask=causal_mask(x.shape[0]))
+    return x + out
+
+
+def mlp_block(x, params):
+    """Pre-norm residual MLP applied at every position on its own: x + relu(LN(x) W_1 + b_1) W_2 + b_2.
+    params: "ln_gamma", "ln_beta": (d_model,), "W_1": (d_model, d_ff), "b_1", "W_2": (d_ff, d_model), "b_2"."""
+    normed = layer_norm(x, params["ln_gamma"], params["ln_beta"])
+    return x + torch.relu(normed @ params["W_1"] + params["b_1"]) @ params["W_2"] + params["b_2"]
+
+
+def init_block_params(d_model, generator, d_ff=None, dtype=torch.float32):
+    """Random parameters of one block: (attention params, MLP params), as dicts of tensors."""
+    d_ff = d_ff or 4 * d_model
+    randn = lambda *shape, scale: torch.randn(*shape, generator=generator, dtype=dtype) * scale
+    attention = {f"W_{n}": randn(d_model, d_model, scale=d_model ** -0.5) for n in "qkvo"}
+    attention.update({f"b_{n}": torch.zeros(d_model, dtype=dtype) for n in "qkvo"})
+    attention.update(ln_gamma=torch.ones(d_model, dtype=dtype), ln_beta=torch.zeros(d_model, dtype=dtype))
+    mlp = {"W_1": randn(d_model, d_ff, scale=d_model ** -0.5), "b_1": torch.zeros(d_ff, dtype=dtype),
+           "W_2": randn(d_ff, d_model, scale=d_ff ** -0.5), "b_2": torch.zeros(d_model, dtype=dtype),
+           "ln_gamma": torch.ones(d_model, dtype=dtype), "ln_beta": torch.zeros(d_model, dtype=dtype)}
+    return attention, mlp
+
+
+def torch_attention_block(params, n_heads):
+    """The same block from torch's own modules (nn.LayerNorm, nn.MultiheadAttention) and the same weights:
+    the reference the course's attention_block is checked against. returns a function x -> (T, B, d_model)."""
+    d_model = params["W_q"].shape[0]
+    norm = torch.nn.LayerNorm(d_model, eps=1e-5, dtype=params["W_q"].dtype)
+    with torch.no_grad():
+        norm.weight.copy_(params["ln_gamma"])
+        norm.bias.copy_(params["ln_beta"])
+    mha = torch_mha_from_params({k: v for k, v in params.items() if not k.startswith("ln_")}, n_heads)
+
+    def block(x):
+        blocked = ~causal_mask(x.shape[0])  # torch's attn_mask: True = may NOT attend (the opposite of ours)
+        h = norm(x)
+        return x + mha(h, h, h, attn_mask=blocked, need_weights=False)[0]
+    return block
+
+
+class AttentionLM(torch.nn.Module):
+    """Decoder-only attention language model: embedding + sinusoidal positions, `n_layers` blocks
+    (attention_block, mlp_block), a final layer norm, a linear read-out.
+
+    forward(x (T, B) ids, state) -> (logits (T, B, V), state), the interface of chapter 06's CharLSTM.
+    The state is the last `context` ids seen: attention has no running summary, it re-reads its window.
+    """
+
+    def __init__(self, vocab_size, d_model=128, n_heads=4, n_layers=2, context=128, seed=0):
+        super().__init__()
+        g = torch.Generator().manual_seed(seed)
+        self.n_heads, self.context, self.d_model = n_heads, context, d_model
+        self.embed = torch.nn.Embedding(vocab_size, d_model)
+        with torch.no_grad():
+            self.embed.weight.copy_(torch.randn(vocab_size, d_model, generator=g))
+        self.register_buffer("positions", sinusoidal_positions(context, d_model), persistent=False)
+        blocks = [init_block_params(d_model, g) for _ in range(n_layers)]
+        self.attention = torch.nn.ModuleList(torch.nn.ParameterDict(a) for a, _ in blocks)
+        self.mlp = torch.nn.ModuleList(torch.nn.ParameterDict(m) for _, m in blocks)
+        self.final_gamma = torch.nn.Parameter(torch.ones(d_model))
+        self.final_beta = torch.nn.Parameter(torch.zeros(d_model))
+        self.readout = torch.nn.Linear(d_model, vocab_size)
+
+    def window_logits(self, x):
+        """Logits (T, B, V) of a window x: (T, B) ids, T <= context, read from its start."""
+        T = x.shape[0]
+        h = self.embed(x) + self.positions[:T, None, :]
+        for attention, mlp in zip(self.attention, self.mlp):
+            h = mlp_block(attention_block(h, attention, self.n_heads), mlp)
+        return self.readout(layer_norm(h, self.final_gamma, self.final_beta))
+
+    def forward(self, x, state=None):
+        if state is None and len(x) <= self.context:
+            return self.window_logits(x), x[-self.context:]
+        # Longer inputs (a held-out stream) or a continuation: blocks of context / 2 new ids, each read
+        # after up to context / 2 ids of the past, so every prediction sees at least that much context.
+        history = x[:0] if state is None else state
+        step, out = max(self.context // 2, 1), []
+        for start in range(0, len(x), step):
+            block = x[start:start + step]
+            keep = self.context - len(block)
+            window = torch.cat([history[-keep:] if keep > 0 else history[:0], block])
+            out.append(self.window_logits(window)[-len(block):])
+            history = window
+        return torch.cat(out), history[-self.context:]
