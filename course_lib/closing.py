@@ -19,7 +19,7 @@ from course_lib.language_model import (TUNE_HEADERS, CharLM, LMBudget, held_out_
 from course_lib.reproducibility import seed_everything
 from course_lib.transformer import AttentionLM
 from course_lib.tune_types import TuneTypeClassifier, labelled, majority_accuracy, notes_batch, predict, train_classifier
-from course_lib.tunes import Vocab, load_tunes, split_tunes
+from course_lib.tunes import load_split
 
 BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
 RESULTS_FILE = BENCHMARKS / "course_results.json"
@@ -38,9 +38,7 @@ SAMPLE_TEMPERATURE = 0.8
 @lru_cache(maxsize=1)
 def tune_data():
     """(vocab, train_ids, valid_ids, train tunes, valid tunes): chapter 06's split and vocabulary."""
-    tunes = load_tunes()
-    train, valid = split_tunes(tunes)
-    vocab = Vocab([t.text() for t in tunes])
+    train, valid, vocab = load_split()
     return (vocab, vocab.encode("".join(t.text() for t in train)), vocab.encode("".join(t.text() for t in valid)),
             train, valid)
 

@@ -8,8 +8,10 @@ never saw a label).
 import numpy as np
 import torch
 
+from course_lib.positions import sinusoidal_positions
 from course_lib.reproducibility import seed_everything
 from course_lib.sequences import pad_batch
+from course_lib.transformer import attention_block, init_block_params, mlp_block
 
 KINDS = ("reel", "jig", "hornpipe", "slipjig")
 
@@ -46,8 +48,6 @@ class TuneTypeClassifier(torch.nn.Module):
         super().__init__()
         self.reader_kind = reader
         if reader == "attention":
-            from course_lib.positions import sinusoidal_positions
-            from course_lib.transformer import init_block_params
             self.embed = torch.nn.Embedding(vocab_size, hidden)
             attention, mlp = init_block_params(hidden, torch.Generator().manual_seed(int(torch.randint(2 ** 31, (1,)))))
             self.attention, self.mlp = torch.nn.ParameterDict(attention), torch.nn.ParameterDict(mlp)
@@ -61,7 +61,6 @@ class TuneTypeClassifier(torch.nn.Module):
 
     def states(self, x):
         if self.reader_kind == "attention":
-            from course_lib.transformer import attention_block, mlp_block
             h = self.embed(x) + self.positions[:len(x), None, :]
             return mlp_block(attention_block(h, self.attention, n_heads=4), self.mlp)
         return self.recurrent(self.embed(x))[0]

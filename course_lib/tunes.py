@@ -114,3 +114,15 @@ class Vocab:
 
     def decode(self, ids):
         return "".join(self.chars[int(i)] for i in ids)
+
+
+def load_split(collection=DEFAULT_COLLECTION, every=10):
+    """The course's tune data in one call: (train tunes, held-out tunes, character Vocab).
+
+    The split is by tune (`split_tunes`); the vocabulary covers the characters of every tune of the
+    collection. An unknown collection raises FileNotFoundError, a split that would be empty ValueError.
+    """
+    tunes = load_tunes(collection)
+    train, valid = split_tunes(tunes, every)
+    return train, valid, Vocab([t.text() for t in tunes])
+

@@ -7,13 +7,14 @@ import pytest
 from course_lib.closing import (ATTENTION_BUDGET, ATTENTION_SIZE, ATTENTION_SWEEP_FILE, MODELS, closing_table,
                                 format_closing_table, generated_samples, load_results, train_music_model,
                                 tune_type_accuracy)
+from course_lib.language_model import load_sweep
 from course_lib.music import valid_share
 from course_lib.memory import load_results as load_memory_table
 from course_lib.seq2seq import REVERSE_FILE
 
 
 def test_the_attention_model_is_the_sweeps_best():
-    sweep = json.loads(ATTENTION_SWEEP_FILE.read_text())
+    sweep = load_sweep(ATTENTION_SWEEP_FILE)
     chosen = next(r for r in sweep["runs"] if r["label"] == sweep["chosen"])
     assert {k: chosen[k] for k in ATTENTION_SIZE} == ATTENTION_SIZE
     assert {k: chosen[k] for k in asdict(ATTENTION_BUDGET)} == asdict(ATTENTION_BUDGET)

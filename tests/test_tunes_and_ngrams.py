@@ -71,3 +71,12 @@ def test_an_empty_split_or_unknown_collection_is_a_clear_error():
         split_tunes(load_tunes()[:5], every=10)
     with pytest.raises(FileNotFoundError, match="no corpus collection"):
         load_tunes("not_a_collection")
+
+
+def test_load_split_returns_tunes_and_a_vocabulary_that_encodes_them():
+    from course_lib.tunes import load_split
+    train, valid, vocab = load_split()
+    assert (len(train), len(valid)) == (1655, 183) and len(vocab) > 50
+    assert vocab.decode(vocab.encode(valid[0].text())) == valid[0].text()
+    with pytest.raises(FileNotFoundError):
+        load_split("not_a_collection")
