@@ -12,8 +12,6 @@ import json
 from functools import lru_cache
 from pathlib import Path
 
-import torch
-
 from course_lib.language_model import (TUNE_HEADERS, CharLM, LMBudget, held_out_bits_per_char, sample_tunes,
                                        train_language_model)
 from course_lib.reproducibility import seed_everything
@@ -95,8 +93,8 @@ def measure_all(progress=False):
                        "steps": MUSIC_BUDGETS[name].steps}
     classification = {}
     for name in MODELS:
-        classification[name], majority = tune_type_accuracy(name.lower())
-        classification[name] = round(classification[name], 3)
+        accuracy, majority = tune_type_accuracy(name.lower())
+        classification[name] = round(accuracy, 3)
     classification["majority"] = round(majority, 3)
     return {"music": music, "classification": classification}
 

@@ -8,8 +8,6 @@ so gradients reach early layers undisturbed, like the LSTM's cell state):
     x = x + MHA(LN(x), causal mask)          attention_block
     x = x + W_2 relu(LN(x) W_1 + b_1) + b_2  mlp_block
 """
-import math
-
 import torch
 
 from course_lib.attention import causal_mask, multi_head_attention, torch_mha_from_params

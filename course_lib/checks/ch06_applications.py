@@ -10,26 +10,23 @@ from functools import lru_cache
 import numpy as np
 import torch
 
-from course_lib.checks.core import Case, Exercise, Hint
-from course_lib.language_model import LN2, bits_per_char, generate, sample_next
+from course_lib.checks.core import Case, Exercise, Hint, as_numpy
+from course_lib.language_model import bits_per_char, generate, sample_next
 
 V = 6  # vocabulary of the tiny models and of the sampling checks
 TINY = 1e-3  # a temperature this small turns sampling into argmax for these logits
 
 
-def _numpy(value):
-    return value.detach().cpu().numpy() if torch.is_tensor(value) else value
-
 
 def _frequencies(draws):
     """Share of each id among the draws: (V,) floats."""
-    draws = np.asarray(_numpy(draws)).reshape(-1).astype(np.int64)
+    draws = np.asarray(as_numpy(draws)).reshape(-1).astype(np.int64)
     return np.bincount(draws, minlength=V)[:V] / max(len(draws), 1)
 
 
 def _transition_frequencies(ids):
     """From (n, B) generated ids: share of each next id given the previous one, (V, V) floats."""
-    ids = np.asarray(_numpy(ids)).astype(np.int64)
+    ids = np.asarray(as_numpy(ids)).astype(np.int64)
     counts = np.zeros((V, V))
     np.add.at(counts, (ids[:-1].reshape(-1), ids[1:].reshape(-1)), 1)
     return counts / np.maximum(counts.sum(1, keepdims=True), 1)
@@ -195,7 +192,7 @@ EXERCISES = [
         ],
     ),
     Exercise(
-        name="sample_next", reference=sample_next, points=2, make_cases=_sample_cases, select=_numpy, atol=0.03, rtol=0.0,
+        name="sample_next", reference=sample_next, points=2, make_cases=_sample_cases, select=as_numpy, atol=0.03, rtol=0.0,
         hints=[
             Hint(_times_temperature, "divide the logits by the temperature (a small temperature must sharpen)"),
             Hint(_ignores_temperature, "the temperature must change the distribution: softmax(logits / temperature)"),
@@ -203,7 +200,7 @@ EXERCISES = [
         ],
     ),
     Exercise(
-        name="generate", reference=generate, points=2, make_cases=_generate_cases, select=_numpy, atol=0.03, rtol=0.0,
+        name="generate", reference=generate, points=2, make_cases=_generate_cases, select=as_numpy, atol=0.03, rtol=0.0,
         hints=[
             Hint(_no_feedback, "feed each sampled id back in as the next input"),
             Hint(_fresh_state, "pass the state the model returned into its next call"),

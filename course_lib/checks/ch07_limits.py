@@ -2,14 +2,11 @@
 import numpy as np
 import torch
 
-from course_lib.checks.core import Case, Exercise, Hint
+from course_lib.checks.core import Case, Exercise, Hint, as_numpy
 from course_lib.seq2seq import greedy_decode, sequence_accuracy
 
 V = 6
 
-
-def _numpy(value):
-    return value.detach().cpu().numpy() if torch.is_tensor(value) else value
 
 
 # Step functions for the decoding exercise: step(tokens (B,), state) -> (logits (B, V), state).
@@ -83,14 +80,14 @@ def _decode_with_start(step, state, start, max_len):
 
 EXERCISES = [
     Exercise(
-        name="sequence_accuracy", reference=sequence_accuracy, points=1, make_cases=_accuracy_cases, select=_numpy,
+        name="sequence_accuracy", reference=sequence_accuracy, points=1, make_cases=_accuracy_cases, select=as_numpy,
         hints=[
             Hint(lambda p, t, m: float(((p == t) & m).sum() / m.sum()), "that is token accuracy; a sequence counts only if *every* real position is right"),
             Hint(lambda p, t, m: sequence_accuracy(p, t, None), "positions where mask is False are padding: ignore them"),
         ],
     ),
     Exercise(
-        name="greedy_decode", reference=greedy_decode, points=2, make_cases=_decode_cases, select=_numpy,
+        name="greedy_decode", reference=greedy_decode, points=2, make_cases=_decode_cases, select=as_numpy,
         hints=[
             Hint(_decode_without_feedback, "feed each step's predicted token back in as the next step's input"),
             Hint(_decode_with_start, "the output holds the max_len generated tokens, not the start token"),

@@ -2,13 +2,9 @@
 import numpy as np
 import torch
 
-from course_lib.checks.core import Case, Exercise, Hint
+from course_lib.checks.core import Case, Exercise, Hint, as_numpy
 from course_lib.positions import is_permutation_equivariant, sinusoidal_positions
 
-
-def _numpy(value):
-    """Compare tensors and arrays alike: the learner may return either."""
-    return value.detach().cpu().numpy() if torch.is_tensor(value) else value
 
 
 def _pe_cases(rng, hidden):
@@ -79,7 +75,7 @@ def _pe_concatenated(T, d_model):
 EXERCISES = [
     Exercise(
         name="sinusoidal_positions", reference=sinusoidal_positions, points=2, make_cases=_pe_cases,
-        select=_numpy, atol=1e-5, rtol=1e-5,
+        select=as_numpy, atol=1e-5, rtol=1e-5,
         hints=[
             Hint(_pe_swapped, "even dimensions 2k hold sin, odd dimensions 2k + 1 hold cos"),
             Hint(_pe_concatenated, "interleave the pairs: dimension 2k is sin and 2k + 1 is cos of the same frequency, "

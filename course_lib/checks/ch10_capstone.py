@@ -2,12 +2,9 @@
 import torch
 
 from course_lib.attention import causal_mask, multi_head_attention
-from course_lib.checks.core import Case, Exercise, Hint
+from course_lib.checks.core import Case, Exercise, Hint, as_numpy
 from course_lib.transformer import attention_block, init_block_params, layer_norm
 
-
-def _numpy(value):
-    return value.detach().cpu().numpy() if torch.is_tensor(value) else value
 
 
 def _tensor(rng, *shape, scale=1.0, shift=0.0):
@@ -88,7 +85,7 @@ def _residual_of_normed(x, params, n_heads):
 
 EXERCISES = [
     Exercise(
-        name="layer_norm", reference=layer_norm, points=1, make_cases=_norm_cases, select=_numpy, atol=1e-8, rtol=1e-6,
+        name="layer_norm", reference=layer_norm, points=1, make_cases=_norm_cases, select=as_numpy, atol=1e-8, rtol=1e-6,
         hints=[
             Hint(_unbiased_variance, "use the biased variance (divide by d_model, `unbiased=False`), as torch's layer_norm does"),
             Hint(_eps_outside, "add eps to the variance *inside* the square root: sqrt(var + eps)"),
@@ -96,7 +93,7 @@ EXERCISES = [
         ],
     ),
     Exercise(
-        name="attention_block", reference=attention_block, points=2, make_cases=_block_cases, select=_numpy, atol=1e-8, rtol=1e-6,
+        name="attention_block", reference=attention_block, points=2, make_cases=_block_cases, select=as_numpy, atol=1e-8, rtol=1e-6,
         hints=[
             Hint(_post_norm, "pre-norm: normalise the block's *input* to attention, and add the un-normalised x back"),
             Hint(_no_residual, "add the residual: return x + attention(...)"),

@@ -142,10 +142,17 @@ class Report:
 # Comparing values
 
 
+def as_numpy(value):
+    """A torch tensor as a NumPy array, anything else unchanged: an `Exercise.select` for torch exercises,
+    so that a learner's tensor and the reference's compare alike."""
+    if hasattr(value, "detach") and hasattr(value, "cpu"):  # a torch tensor (core does not import torch)
+        return value.detach().cpu().numpy()
+    return value
+
+
 def _as_array(value):
     """The learner's value as a NumPy array, or None when it is not array-like."""
-    if hasattr(value, "detach") and hasattr(value, "cpu"):  # a torch tensor
-        value = value.detach().cpu().numpy()
+    value = as_numpy(value)
     if isinstance(value, (np.ndarray, np.generic, list, tuple, int, float, bool)):
         try:
             arr = np.asarray(value)
