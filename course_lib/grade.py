@@ -26,6 +26,7 @@ import nbformat
 import numpy as np
 
 from course_lib import probe as probe_module
+from course_lib import sandbox
 from course_lib.checks import CHAPTERS
 from course_lib.checks.core import (NOT_IMPLEMENTED_NOTE, REFERENCE_NOTE, CheckResult, Outcome, Report,
                                     evaluate)
@@ -54,6 +55,7 @@ class SubmissionResult:
     error: str = None  # set when the submission could not be graded at all (not a notebook, ...)
     seconds: float = 0.0
     seed: int = 0
+    isolated: bool = None  # whether the kernel ran sealed off (None: no kernel was started)
 
     @property
     def score(self):
@@ -87,19 +89,23 @@ class SubmissionResult:
         output = "\n".join(self.notes) if not self.error else f"could not grade: {self.error}"
         return {"score": self.score, "max_score": self.max_score, "execution_time": round(self.seconds, 2),
                 "output": output, "tests": tests,
-                "extra_data": {"submission": self.path, "chapter": self.chapter, "seed": self.seed}}
+                "extra_data": {"submission": self.path, "chapter": self.chapter, "seed": self.seed,
+                               "isolated": self.isolated}}
 
 
 # ---------------------------------------------------------------------------------------------------
 # Running the notebook
 
 
-def _kernel_dir(root, memory_mb):
-    """A kernelspec whose launcher caps the kernel's memory."""
+def _kernel_dir(root, memory_mb, sealed=None):
+    """A kernelspec whose launcher caps the kernel's memory, sealed off by `sandbox.wrap` when `sealed`
+    is given (a dict of its arguments: scratch, private, private_files)."""
     folder = Path(root) / "kernels" / GRADER_KERNEL
     folder.mkdir(parents=True, exist_ok=True)
-    spec = {"argv": [sys.executable, "-m", "course_lib.grading_kernel", str(memory_mb), "-f", "{connection_file}"],
-            "display_name": "course grader", "language": "python",
+    argv = [sys.executable, "-m", "course_lib.grading_kernel", str(memory_mb), "-f", "{connection_file}"]
+    if sealed is not None:
+        argv = sandbox.wrap(argv, **sealed)
+    spec = {"argv": argv, "display_name": "course grader", "language": "python",
             "env": {"MPLBACKEND": "agg", "PYTHONDONTWRITEBYTECODE": "1"}}
     (folder / "kernel.json").write_text(json.dumps(spec))
     return str(Path(root) / "kernels")
@@ -113,14 +119,17 @@ def _client_class():
     class CappedClient(NotebookClient):
         """A NotebookClient that runs our kernelspec and stops storing output past a size cap."""
 
-        def __init__(self, nb, kernel_dirs, max_output_chars, **kw):
+        def __init__(self, nb, kernel_dirs, socket_dir, max_output_chars, **kw):
             super().__init__(nb, **kw)
-            self._kernel_dirs, self._max_output, self._output_chars, self._truncated = kernel_dirs, max_output_chars, 0, False
+            self._kernel_dirs, self._socket_dir = kernel_dirs, socket_dir
+            self._max_output, self._output_chars, self._truncated = max_output_chars, 0, False
 
         def create_kernel_manager(self):
-            # IPC sockets where the OS has them: nothing listens on a network port while learner code runs.
-            sockets = {"transport": "ipc", "ip": str(Path(self._kernel_dirs).parent / "ipc")} if os.name == "posix" else {}
+            # Unix sockets where the OS has them, in a folder the sandbox shares: the sealed kernel has no
+            # network, and nothing listens on a network port while learner code runs.
+            sockets = {"transport": "ipc", "ip": str(self._socket_dir / "ipc")} if os.name == "posix" else {}
             self.km = AsyncKernelManager(kernel_name=GRADER_KERNEL, **sockets,
+                                         connection_file=str(self._socket_dir / "connection.json"),
                                          kernel_spec_manager=KernelSpecManager(kernel_dirs=[self._kernel_dirs]))
             return self.km
 
@@ -145,22 +154,40 @@ class _Restart(Exception):
 class NotebookRun:
     """Executes a notebook cell by cell, surviving dead and stuck kernels, then probes its functions."""
 
-    def __init__(self, nb, workdir, limits):
+    def __init__(self, nb, workdir, limits, grader_dir=None, private=(), private_files=()):
+        """workdir: the scratch folder, the only one the kernel may write to; grader_dir: the grader's own
+        folder for this submission (the kernelspec), out of the kernel's reach. private, private_files:
+        what the sandbox hides (`sandbox.wrap`)."""
         self.nb, self.workdir, self.limits = nb, workdir, limits
         self.deadline = time.monotonic() + limits.total_timeout
         self.bad = {}  # cell index -> why it is skipped on replay
         self.cell_errors = {}  # cell index -> "ename: evalue" of a cell that raised
         self.restarts = 0
-        self.kernel_dirs = _kernel_dir(workdir / ".grader", limits.memory_mb)
+        self.isolated, self.isolation_note = sandbox.isolation()[0] is not None, sandbox.isolation()[1]
+        sealed = {"scratch": workdir, "private": private, "private_files": private_files} if self.isolated else None
+        self.kernel_dirs = _kernel_dir(grader_dir or workdir / ".grader", limits.memory_mb, sealed)
+        self.socket_dir = workdir / ".kernel"
+        self.socket_dir.mkdir(exist_ok=True)
+        self.namespaces = set()  # the PID namespace of every sandbox started, to check that none outlives grading
         self.nb.cells.append(nbformat.v4.new_code_cell(""))  # the slot the probe runs in
         self.probe_index = len(self.nb.cells) - 1
         self.client = None
 
     def _new_client(self):
-        return _client_class()(self.nb, self.kernel_dirs, self.limits.max_output_chars,
+        return _client_class()(self.nb, self.kernel_dirs, self.socket_dir, self.limits.max_output_chars,
                                timeout=int(self.limits.cell_timeout), allow_errors=True, interrupt_on_timeout=False,
                                record_timing=False, shutdown_kernel="immediate", startup_timeout=60,
                                resources={"metadata": {"path": str(self.workdir)}})
+
+    def _remember_sandbox(self):
+        launcher = getattr(getattr(self.client.km, "provisioner", None), "pid", None)
+        if self.isolated and launcher:
+            self.namespaces.add(sandbox.sandbox_namespace(launcher))
+
+    def end_all_processes(self):
+        """After the last kernel stopped: kill anything of the submission still alive, so that nothing it
+        started can touch a result written after this. Returns how many processes had to be killed."""
+        return len(sandbox.end_all(self.namespaces))
 
     def _remaining(self):
         return self.deadline - time.monotonic()
@@ -203,6 +230,7 @@ class NotebookRun:
             self.client = self._new_client()
             try:
                 with self.client.setup_kernel():
+                    self._remember_sandbox()
                     self._run_cells()
                     while pending:
                         probing = pending[0]
@@ -233,7 +261,7 @@ class NotebookRun:
         self.nb.cells[self.probe_index].source = code
         budget = self.limits.call_timeout * 2 + 5 + 0.5 * len(request["cases"])  # one timed-out call stops the rest
         self._execute(self.probe_index, timeout=budget)
-        if not path.exists():
+        if path.is_symlink() or not path.is_file():
             err = self.cell_errors.pop(self.probe_index, "no result was written")
             return f"the probe could not run in your notebook's kernel ({err})"
         if path.stat().st_size > probe_module.MAX_RESULT_BYTES * 2:
@@ -315,8 +343,12 @@ def build_cases(exercise, seed):
     return exercise.make_cases(rng, False) + exercise.make_cases(rng, True)
 
 
-def grade_notebook(path, limits=None, seed=None, chapter=None):
-    """Grade one submission. Never raises for anything the submission contains."""
+def grade_notebook(path, limits=None, seed=None, chapter=None, private=(), private_files=()):
+    """Grade one submission. Never raises for anything the submission contains.
+
+    The kernel runs sealed off (`course_lib.sandbox`) where the machine allows it: it cannot see the
+    submission's own folder, the folders in `private` (the class, the grades) or the files in
+    `private_files` (the other submissions), and nothing it started is alive when this returns."""
     limits = limits or Limits()
     seed = secrets.randbelow(2**31) if seed is None else int(seed)
     start = time.monotonic()
@@ -339,16 +371,25 @@ def grade_notebook(path, limits=None, seed=None, chapter=None):
         "call_timeout": limits.call_timeout,
     } for ex in exercises}
     with tempfile.TemporaryDirectory(prefix="course-grade-") as tmp:
-        workdir = Path(tmp) / "submission"
+        workdir, grader_dir = Path(tmp) / "submission", Path(tmp) / "grader"
         workdir.mkdir()
         shutil.copyfile(path, workdir / Path(path).name)  # the learner's file is never opened for writing
-        run = NotebookRun(nb, workdir, limits)
+        run = NotebookRun(nb, workdir, limits, grader_dir, private=[Path(path).resolve().parent, *private],
+                          private_files=[path, *private_files])
+        result.isolated = run.isolated
+        if not run.isolated:
+            print(f"course-grade: {path}: {run.isolation_note}", file=sys.stderr, flush=True)
         try:
             answers = run.run(requests)
         except Exception as exc:  # a grader bug must not lose the other submissions' results
             answers = {name: f"not graded: grader error {type(exc).__name__}: {exc}" for name in requests}
+        killed = run.end_all_processes()
         result.reports = [score_exercise(ex, cases[ex.name], answers.get(ex.name, "not graded"), nb, run) for ex in exercises]
         result.notes = _notes(nb, run)
+        if killed:
+            result.notes.append(f"{killed} process(es) your notebook started outlived its kernel and were stopped")
+        if not run.isolated:
+            result.notes.append(run.isolation_note)
     result.seconds = time.monotonic() - start
     return result
 
