@@ -11,6 +11,7 @@ with the reference. Exit status 0 means grading completed, whatever the score.
 """
 import argparse
 import csv
+import hashlib
 import json
 import os
 import re
@@ -56,6 +57,7 @@ class SubmissionResult:
     seconds: float = 0.0
     seed: int = 0
     isolated: bool = None  # whether the kernel ran sealed off (None: no kernel was started)
+    hidden: dict = field(default_factory=dict)  # exercise name -> for each check, whether it is a hidden one
 
     @property
     def score(self):
@@ -78,19 +80,36 @@ class SubmissionResult:
         return "\n".join(lines)
 
     def gradescope(self):
-        """The result in Gradescope's results.json format."""
-        tests = [{
-            "name": r.exercise.name,
-            "score": r.score,
-            "max_score": r.max_score,
-            "output": r.text(),
-            "visibility": "visible",
-        } for r in self.reports]
-        output = "\n".join(self.notes) if not self.error else f"could not grade: {self.error}"
-        return {"score": self.score, "max_score": self.max_score, "execution_time": round(self.seconds, 2),
-                "output": output, "tests": tests,
+        """The result as Gradescope's results.json: only keys of its specification. Each exercise is two
+        tests: its public checks (visible) and its hidden checks (shown after the due date, as a count only,
+        never their inputs or expected values). The points of an exercise are split between the two in
+        proportion to their checks."""
+        tests = []
+        for r in self.reports:
+            hidden = self.hidden.get(r.exercise.name) or [False] * len(r.results)
+            if len(hidden) != len(r.results):
+                hidden = [False] * len(r.results)
+            public = [c for c, h in zip(r.results, hidden) if not h]
+            secret = [c for c, h in zip(r.results, hidden) if h]
+            n, passed = max(1, len(r.results)), sum(c.passed for c in r.results)
+            public_score = round(r.score * sum(c.passed for c in public) / passed, 2) if passed else 0.0
+            public_max = round(r.max_score * len(public) / n, 2)
+            lines = [f"{r.exercise.name}: {r.note}"] if r.note else (
+                [f"{r.exercise.name}: {sum(c.passed for c in public)}/{len(public)} public checks passed"] + [c.line() for c in public])
+            tests.append({"name": r.exercise.name, "score": public_score, "max_score": public_max,
+                          "status": "passed" if all(c.passed for c in public) else "failed",
+                          "output": "\n".join(lines), "visibility": "visible"})
+            if secret:
+                hidden_passed = sum(c.passed for c in secret)
+                tests.append({"name": f"{r.exercise.name} (hidden checks)", "score": round(r.score - public_score, 2),
+                              "max_score": round(r.max_score - public_max, 2),
+                              "status": "passed" if hidden_passed == len(secret) else "failed",
+                              "output": r.note or f"{hidden_passed}/{len(secret)} hidden checks passed",
+                              "visibility": "after_due_date"})
+        output = f"could not grade: {self.error}" if self.error else "\n".join(self.notes)
+        return {"score": self.score, "execution_time": round(self.seconds, 2), "output": output, "tests": tests,
                 "extra_data": {"submission": self.path, "chapter": self.chapter, "seed": self.seed,
-                               "isolated": self.isolated}}
+                               "max_score": self.max_score, "isolated": self.isolated}}
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -385,6 +404,7 @@ def grade_notebook(path, limits=None, seed=None, chapter=None, private=(), priva
             answers = {name: f"not graded: grader error {type(exc).__name__}: {exc}" for name in requests}
         killed = run.end_all_processes()
         result.reports = [score_exercise(ex, cases[ex.name], answers.get(ex.name, "not graded"), nb, run) for ex in exercises]
+        result.hidden = {ex.name: [bool(c.hidden) for c in cases[ex.name]] for ex in exercises}
         result.notes = _notes(nb, run)
         if killed:
             result.notes.append(f"{killed} process(es) your notebook started outlived its kernel and were stopped")
@@ -421,7 +441,7 @@ def _submissions(paths):
     return found
 
 
-def _json_name(path, root_paths):
+def _readable_name(path, root_paths):
     text = str(path)
     for root in root_paths:
         if Path(root).is_dir():
@@ -429,20 +449,129 @@ def _json_name(path, root_paths):
                 text = str(Path(path).relative_to(root))
             except ValueError:
                 continue
-    return re.sub(r"[^\w.\-]+", "__", text.removesuffix(".ipynb")) + ".json"
+    return re.sub(r"[^\w.\-]+", "__", text.removesuffix(".ipynb"))
 
 
-def write_summary(results, csv_path):
+def json_names(paths, root_paths):
+    """One output file name per submission: its path inside the class folder with `/` as `__`, plus a
+    short hash of the full path wherever two submissions would otherwise get the same name (also when
+    they differ only in case, for case-insensitive file systems)."""
+    readable = {p: _readable_name(p, root_paths) for p in paths}
+    counts = {}
+    for name in readable.values():
+        counts[name.lower()] = counts.get(name.lower(), 0) + 1
+    names = {}
+    for p, name in readable.items():
+        if counts[name.lower()] > 1:
+            name += "-" + hashlib.sha256(str(Path(p).resolve()).encode()).hexdigest()[:10]
+        names[p] = name + ".json"
+    if len({n.lower() for n in names.values()}) < len(names):  # a hash collision: number them instead
+        names = {p: f"{i:04d}-{n}" for i, (p, n) in enumerate(names.items())}
+    return names
+
+
+def summary_row(result):
+    """What summary.csv needs from one result (a plain dict, so a worker process can send it back)."""
+    return {"path": result.path, "chapter": result.chapter or "", "score": result.score, "max_score": result.max_score,
+            "per": {rep.exercise.name: rep.score for rep in result.reports}, "seconds": result.seconds,
+            "error": result.error or "", "seed": result.seed, "isolated": result.isolated}
+
+
+def write_summary(rows, csv_path):
+    """rows: `summary_row` dicts (SubmissionResults are accepted too)."""
+    rows = [r if isinstance(r, dict) else summary_row(r) for r in rows]
     names = []
-    for r in results:
-        names += [rep.exercise.name for rep in r.reports if rep.exercise.name not in names]
+    for r in rows:
+        names += [n for n in r["per"] if n not in names]
     with open(csv_path, "w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
-        writer.writerow(["submission", "chapter", "score", "max_score"] + names + ["seconds", "error"])
-        for r in results:
-            per = {rep.exercise.name: rep.score for rep in r.reports}
-            writer.writerow([r.path, r.chapter or "", r.score, r.max_score] + [per.get(n, "") for n in names]
-                            + [f"{r.seconds:.1f}", r.error or ""])
+        writer.writerow(["submission", "chapter", "score", "max_score"] + names + ["seconds", "error", "seed", "isolated"])
+        for r in rows:
+            isolated = "" if r["isolated"] is None else ("yes" if r["isolated"] else "no")
+            writer.writerow([r["path"], r["chapter"], r["score"], r["max_score"]] + [r["per"].get(n, "") for n in names]
+                            + [f"{r['seconds']:.1f}", r["error"], r["seed"], isolated])
+
+
+def _grade_for_class(path, limits, seed, chapter, private, private_files):
+    """Grade one submission of a class (in a worker process): the table, the JSON and the summary row."""
+    try:
+        result = grade_notebook(path, limits, seed, chapter, private=private, private_files=private_files)
+    except Exception as exc:  # never let one submission stop the class
+        result = SubmissionResult(path=str(path), seed=seed, error=f"grader error {type(exc).__name__}: {exc}")
+    return {"table": result.table(), "json": result.gradescope(), "row": summary_row(result)}
+
+
+class Progress:
+    """A one-line progress bar on a terminal; one line per finished submission elsewhere (logs, CI)."""
+
+    def __init__(self, total, stream=sys.stderr, width=30):
+        self.total, self.done, self.stream, self.width = total, 0, stream, width
+        self.tty = hasattr(stream, "isatty") and stream.isatty()
+
+    def clear(self):
+        """Take the bar off its line, so that text printed next starts at the left margin."""
+        if self.tty and self.done:
+            self.stream.write("\r\033[K")
+
+    def step(self, label):
+        self.done += 1
+        filled = round(self.width * self.done / max(1, self.total))
+        line = f"grading [{'#' * filled}{'.' * (self.width - filled)}] {self.done}/{self.total}"
+        if self.tty:
+            self.stream.write("\r" + line + ("\n" if self.done == self.total else ""))
+        else:
+            self.stream.write(f"{line}  {label}\n")
+        self.stream.flush()
+
+
+def grade_class(submissions, out, limits, seed, chapter=None, jobs=1, roots=()):
+    """Grade many submissions, `jobs` at a time (each kernel in its own sandbox), all with one seed; write
+    one Gradescope JSON per submission and summary.csv into `out`. Returns the summary rows."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    names = json_names(submissions, roots)
+    private = [r for r in roots if Path(r).is_dir()] + [out]
+    progress = Progress(len(submissions))
+    done = {}
+
+    def finish(path, record):
+        progress.clear()
+        print(record["table"], flush=True)
+        (out / names[path]).write_text(json.dumps(record["json"], indent=2), encoding="utf-8")
+        done[path] = record["row"]
+        progress.step(str(path))
+
+    jobs = max(1, min(int(jobs), len(submissions)))
+    args = (limits, seed, chapter, private, submissions)
+    if jobs == 1:
+        for path in submissions:
+            finish(path, _grade_for_class(path, *args))
+    else:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor, as_completed
+        # fork: the workers start at once with the checks already imported (the class has not started any
+        # kernel or thread yet); elsewhere spawn.
+        method = "fork" if sys.platform.startswith("linux") else "spawn"
+        with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context(method)) as pool:
+            futures = {pool.submit(_grade_for_class, path, *args): path for path in submissions}
+            for future in as_completed(futures):
+                path = futures[future]
+                try:
+                    record = future.result()
+                except Exception as exc:  # a worker that died: that submission gets a readable error
+                    result = SubmissionResult(path=str(path), seed=seed, error=f"grader error {type(exc).__name__}: {exc}")
+                    record = {"table": result.table(), "json": result.gradescope(), "row": summary_row(result)}
+                finish(path, record)
+    rows = [done[p] for p in submissions]
+    write_summary(rows, out / "summary.csv")
+    return rows
+
+
+def default_jobs():
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:
+        return os.cpu_count() or 1
 
 
 def main(argv=None):
@@ -451,6 +580,8 @@ def main(argv=None):
     parser.add_argument("--json", metavar="FILE", help="with one notebook: write Gradescope results JSON here")
     parser.add_argument("--out", metavar="DIR", default="grading-output",
                         help="with several notebooks or a folder: where summary.csv and one JSON per submission go")
+    parser.add_argument("--jobs", type=int, default=default_jobs(), metavar="N",
+                        help="grade N submissions at once (default: the number of cores)")
     parser.add_argument("--seed", type=int, help="seed of the randomized checks (default: a fresh one, stored in the JSON)")
     parser.add_argument("--chapter", choices=sorted(CHAPTERS), help="grade as this chapter, whatever the file name")
     parser.add_argument("--cell-timeout", type=float, default=Limits.cell_timeout)
@@ -465,6 +596,9 @@ def main(argv=None):
     if missing:
         print(f"course-grade: no such file or folder: {', '.join(missing)}", file=sys.stderr)
         return 2
+    if args.jobs < 1:
+        print("course-grade: --jobs must be at least 1", file=sys.stderr)
+        return 2
     single = len(args.paths) == 1 and Path(args.paths[0]).is_file()
     if single:
         result = grade_notebook(args.paths[0], limits, args.seed, args.chapter)
@@ -472,21 +606,17 @@ def main(argv=None):
         if args.json:
             Path(args.json).write_text(json.dumps(result.gradescope(), indent=2), encoding="utf-8")
         return 2 if result.error and result.error.startswith("not a readable") else 0
+    if args.json:
+        print("course-grade: --json writes one notebook's result; for several notebooks or a folder use "
+              "--out DIR (one JSON per submission and summary.csv)", file=sys.stderr)
+        return 2
 
     submissions = _submissions(args.paths)
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    results = []
-    for path in submissions:
-        try:
-            result = grade_notebook(path, limits, args.seed, args.chapter)
-        except Exception as exc:  # never let one submission stop the class
-            result = SubmissionResult(path=str(path), error=f"grader error {type(exc).__name__}: {exc}")
-        results.append(result)
-        print(result.table(), flush=True)
-        (out / _json_name(path, args.paths)).write_text(json.dumps(result.gradescope(), indent=2), encoding="utf-8")
-    write_summary(results, out / "summary.csv")
-    print(f"\n{len(results)} submission(s) graded; summary in {out / 'summary.csv'}")
+    seed = secrets.randbelow(2**31) if args.seed is None else args.seed  # one seed for the whole class
+    print(f"grading {len(submissions)} submission(s), {min(args.jobs, max(1, len(submissions)))} at a time, seed {seed}",
+          file=sys.stderr, flush=True)
+    rows = grade_class(submissions, args.out, limits, seed, args.chapter, args.jobs, args.paths)
+    print(f"\n{len(rows)} submission(s) graded with seed {seed}; summary in {Path(args.out) / 'summary.csv'}")
     return 0
 
 

@@ -1,7 +1,7 @@
 """Seal a graded kernel off from the machine with bubblewrap (`bwrap`, Debian/Ubuntu package `bubblewrap`).
 
 Inside the sandbox the whole file system is read-only, except the submission's own scratch folder; `/tmp`,
-the class folder and the grading output are replaced by empty private folders, so one submission can
+the class folder and the grading output are replaced by empty read-only folders, so one submission can
 neither read nor change another's files or the grades. There is no network (only the sandbox's own
 loopback), and the kernel gets its own PID namespace: when the kernel is stopped, every process it
 started, detached daemons included, dies with it. The grader talks to the kernel over Unix sockets in
@@ -10,6 +10,7 @@ the scratch folder.
 Where bubblewrap is missing or cannot create namespaces (some containers), `isolation()` says why, and
 the grader runs the kernel unsealed and records that in the result.
 """
+import atexit
 import functools
 import os
 import shutil
@@ -52,6 +53,17 @@ def _essential_paths():
     return sorted({p.resolve() for p in paths if p.exists()}, key=lambda p: len(p.parts))
 
 
+@functools.lru_cache(maxsize=None)
+def _empty_file():
+    """An empty read-only file to put over files the kernel must not read (a device such as /dev/null
+    cannot be opened on the sandbox's nodev mounts)."""
+    handle, path = tempfile.mkstemp(prefix="course-sandbox-empty-")
+    os.close(handle)
+    os.chmod(path, 0o444)
+    atexit.register(os.unlink, path)
+    return path
+
+
 def _inside(path, folders):
     return any(path == f or f in path.parents for f in folders)
 
@@ -60,7 +72,7 @@ def wrap(argv, scratch, private=(), private_files=(), bwrap_path=None):
     """The command that runs argv sealed off, with `scratch` as its only writable folder.
 
     private: folders the kernel must not see (the class folder, the grades), each replaced by an empty
-    one; /tmp and the temporary folder are always private. Python and the course stay readable even when
+    read-only one; /tmp and the temporary folder are always private (TMPDIR points into the scratch folder). Python and the course stay readable even when
     they lie inside a private folder; a file of `private_files` that is still visible then (a submission
     inside the course's own folder) is replaced by an empty file.
     """
@@ -80,8 +92,11 @@ def wrap(argv, scratch, private=(), private_files=(), bwrap_path=None):
     for file in {Path(f).resolve() for f in private_files}:
         visible = not _inside(file, hidden) or _inside(file, shown)
         if file.is_file() and visible and not _inside(file, [scratch]):
-            command += ["--ro-bind", "/dev/null", str(file)]
-    command += ["--bind", str(scratch), str(scratch), "--chdir", str(scratch),
+            command += ["--ro-bind", _empty_file(), str(file)]
+    command += ["--bind", str(scratch), str(scratch), "--dir", f"{scratch}/.tmp"]
+    for folder in hidden:  # read-only too, once the folders mounted inside them exist
+        command += ["--remount-ro", str(folder)]
+    command += ["--chdir", str(scratch),
                 "--unshare-net", "--unshare-pid", "--unshare-ipc", "--unshare-uts",
                 "--die-with-parent", "--new-session"]
     places = {"HOME": "", "IPYTHONDIR": "/.ipython", "MPLCONFIGDIR": "/.matplotlib", "XDG_CACHE_HOME": "/.cache",
@@ -90,7 +105,7 @@ def wrap(argv, scratch, private=(), private_files=(), bwrap_path=None):
         command += ["--setenv", name, f"{scratch}{place}"]
     # ipykernel watches the pid its launcher gives it and exits when that is gone (or is 1); in the sandbox's
     # own PID namespace the grader's pid means nothing, and 1 switches the watch off (--die-with-parent does it).
-    command += ["--setenv", "TMPDIR", "/tmp", "--setenv", "JPY_PARENT_PID", "1"]
+    command += ["--setenv", "TMPDIR", f"{scratch}/.tmp", "--setenv", "JPY_PARENT_PID", "1"]
     return command + ["--", *argv]
 
 

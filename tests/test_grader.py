@@ -214,7 +214,7 @@ def test_a_class_folder_gives_a_summary_and_one_json_each(tmp_path, capsys):
     assert rows[0].startswith("submission,chapter,score,max_score,running_mean")
     assert len(rows) == 3 and ",2.0,2," in rows[1] and "not a readable" in rows[2]
     ana = json.loads((out / "ana__00_welcome.json").read_text())
-    assert ana["score"] == ana["max_score"] == 2 and ana["extra_data"]["seed"] == 3
+    assert ana["score"] == ana["extra_data"]["max_score"] == 2 and ana["extra_data"]["seed"] == 3
     assert {"name", "score", "max_score", "output", "visibility"} <= set(ana["tests"][0])
     assert json.loads((out / "ben__00_welcome.json").read_text())["score"] == 0
 
@@ -224,5 +224,5 @@ def test_single_notebook_json_is_gradescope_format(tmp_path):
     target = tmp_path / "results.json"
     assert main([str(path), "--json", str(target), "--seed", "1"]) == 0
     data = json.loads(target.read_text())
-    assert data["score"] == data["max_score"] == 7
-    assert [t["name"] for t in data["tests"]] == ["one_hot", "next_step_pairs", "pad_batch"]
+    assert data["score"] == data["extra_data"]["max_score"] == 7
+    assert [t["name"] for t in data["tests"] if t["visibility"] == "visible"] == ["one_hot", "next_step_pairs", "pad_batch"]
