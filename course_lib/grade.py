@@ -504,9 +504,9 @@ def _grade_for_class(path, limits, seed, chapter, private, private_files):
 class Progress:
     """A one-line progress bar on a terminal; one line per finished submission elsewhere (logs, CI)."""
 
-    def __init__(self, total, stream=sys.stderr, width=30):
-        self.total, self.done, self.stream, self.width = total, 0, stream, width
-        self.tty = hasattr(stream, "isatty") and stream.isatty()
+    def __init__(self, total, stream=None, width=30):
+        self.total, self.done, self.stream, self.width = total, 0, stream or sys.stderr, width
+        self.tty = hasattr(self.stream, "isatty") and self.stream.isatty()
 
     def clear(self):
         """Take the bar off its line, so that text printed next starts at the left margin."""
