@@ -22,9 +22,10 @@ from course_lib.checks import CHAPTERS
 
 REPO = Path(__file__).resolve().parent.parent
 ROOT_DEFAULT = "/autograder"
-# Settings for Gradescope's default container. memory_mb caps the kernel's address space (torch alone maps
-# far more than it uses), so it is larger than the container's memory; the threads match half a CPU.
-DEFAULTS = {"memory_mb": 3072, "cell_timeout": 60.0, "total_timeout": 300.0, "call_timeout": 10.0, "threads": 1}
+# Settings for Gradescope's default container (768 MB, half a CPU). memory_mb caps the kernel's address space,
+# not its memory: a kernel grading chapter 01 maps 1.36 GB but uses 0.26 GB (chapters 06 and 10: 1.5 GB and
+# 0.29 GB), so 1792 leaves it about 0.3 GB to grow before MemoryError, beside the grader's own process.
+DEFAULTS = {"memory_mb": 1792, "cell_timeout": 60.0, "total_timeout": 300.0, "call_timeout": 10.0, "threads": 1}
 RESULT_KEYS = {"score", "execution_time", "output", "output_format", "test_output_format", "test_name_format",
                "visibility", "stdout_visibility", "extra_data", "tests", "leaderboard"}
 TEST_KEYS = {"score", "max_score", "status", "name", "name_format", "number", "output", "output_format", "tags",

@@ -3,7 +3,8 @@
 `CHAPTERS` maps a notebook's file stem (e.g. "01_sequential_data") to its exercises, in notebook order.
 """
 from course_lib.checks.core import (Case, CheckResult, Exercise, Hint, Outcome, Report, compare_values,
-                                    evaluate, is_reference, judge, run_case, run_checks)
+                                    evaluate, is_reference, judge, run_case, run_checks,
+                                    run_checks_without_reference)
 from course_lib.checks import ch00_welcome, ch01_sequential_data, ch02_rnn_cell, ch03_bptt, ch04_gradients, ch05_lstm, ch06_applications, ch07_limits, ch08_positions, ch09_attention, ch10_capstone
 
 CHAPTERS = {
@@ -35,7 +36,7 @@ def check(fn, hidden=False, quiet=False, seed=None):
         known = ", ".join(sorted(EXERCISES))
         print(f"check: there is no exercise called {name!r}; pass one of the graded functions ({known}).")
         return None
-    report = run_checks(fn, exercise, hidden=hidden, seed=seed)
+    report = run_checks_without_reference(fn, exercise, hidden=hidden, seed=seed)
     if not quiet:
         print(report.text())
         report.printed = True
