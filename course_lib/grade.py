@@ -173,7 +173,7 @@ class _Restart(Exception):
 class NotebookRun:
     """Executes a notebook cell by cell, surviving dead and stuck kernels, then probes its functions."""
 
-    def __init__(self, nb, workdir, limits, grader_dir=None, private=(), private_files=()):
+    def __init__(self, nb, workdir, limits, grader_dir, private=(), private_files=()):
         """workdir: the scratch folder, the only one the kernel may write to; grader_dir: the grader's own
         folder for this submission (the kernelspec), out of the kernel's reach. private, private_files:
         what the sandbox hides (`sandbox.wrap`)."""
@@ -183,8 +183,12 @@ class NotebookRun:
         self.cell_errors = {}  # cell index -> "ename: evalue" of a cell that raised
         self.restarts = 0
         self.isolated, self.isolation_note = sandbox.isolation()[0] is not None, sandbox.isolation()[1]
-        sealed = {"scratch": workdir, "private": private, "private_files": private_files} if self.isolated else None
-        self.kernel_dirs = _kernel_dir(grader_dir or workdir / ".grader", limits.memory_mb, sealed)
+        grader_dir.mkdir(parents=True, exist_ok=True)
+        empty = grader_dir / "empty"  # put over the other submissions' files where they cannot be hidden
+        empty.touch(mode=0o444)
+        sealed = {"scratch": workdir, "private": private, "private_files": private_files,
+                  "empty_file": str(empty)} if self.isolated else None
+        self.kernel_dirs = _kernel_dir(grader_dir, limits.memory_mb, sealed)
         self.socket_dir = workdir / ".kernel"
         self.socket_dir.mkdir(exist_ok=True)
         self.namespaces = set()  # the PID namespace of every sandbox started, to check that none outlives grading
@@ -542,6 +546,7 @@ def grade_class(submissions, out, limits, seed, chapter=None, jobs=1, roots=()):
         progress.step(str(path))
 
     jobs = max(1, min(int(jobs), len(submissions)))
+    sandbox.isolation()  # tried once here, not once per worker
     args = (limits, seed, chapter, private, submissions)
     if jobs == 1:
         for path in submissions:

@@ -68,13 +68,14 @@ def _inside(path, folders):
     return any(path == f or f in path.parents for f in folders)
 
 
-def wrap(argv, scratch, private=(), private_files=(), bwrap_path=None):
+def wrap(argv, scratch, private=(), private_files=(), bwrap_path=None, empty_file=None):
     """The command that runs argv sealed off, with `scratch` as its only writable folder.
 
     private: folders the kernel must not see (the class folder, the grades), each replaced by an empty
-    read-only one; /tmp and the temporary folder are always private (TMPDIR points into the scratch folder). Python and the course stay readable even when
-    they lie inside a private folder; a file of `private_files` that is still visible then (a submission
-    inside the course's own folder) is replaced by an empty file.
+    read-only one; /tmp and the temporary folder are always private (TMPDIR points into the scratch
+    folder). Python and the course stay readable even when they lie inside a private folder; a file of
+    `private_files` that is still visible then (a submission inside the course's own folder) is replaced
+    by `empty_file` (default: an empty file made once per process).
     """
     scratch = Path(scratch).resolve()
     hidden = []
@@ -92,7 +93,7 @@ def wrap(argv, scratch, private=(), private_files=(), bwrap_path=None):
     for file in {Path(f).resolve() for f in private_files}:
         visible = not _inside(file, hidden) or _inside(file, shown)
         if file.is_file() and visible and not _inside(file, [scratch]):
-            command += ["--ro-bind", _empty_file(), str(file)]
+            command += ["--ro-bind", empty_file or _empty_file(), str(file)]
     command += ["--bind", str(scratch), str(scratch), "--dir", f"{scratch}/.tmp"]
     for folder in hidden:  # read-only too, once the folders mounted inside them exist
         command += ["--remount-ro", str(folder)]
