@@ -118,7 +118,7 @@ class SubmissionResult:
 
 def _kernel_dir(root, memory_mb, sealed=None):
     """A kernelspec whose launcher caps the kernel's memory, sealed off by `sandbox.wrap` when `sealed`
-    is given (a dict of its arguments: scratch, private, private_files)."""
+    is given (a dict of its keyword arguments)."""
     folder = Path(root) / "kernels" / GRADER_KERNEL
     folder.mkdir(parents=True, exist_ok=True)
     argv = [sys.executable, "-m", "course_lib.grading_kernel", str(memory_mb), "-f", "{connection_file}"]
@@ -406,7 +406,11 @@ def grade_notebook(path, limits=None, seed=None, chapter=None, private=(), priva
             answers = run.run(requests)
         except Exception as exc:  # a grader bug must not lose the other submissions' results
             answers = {name: f"not graded: grader error {type(exc).__name__}: {exc}" for name in requests}
-        killed = run.end_all_processes()
+        try:
+            killed = run.end_all_processes()
+        except RuntimeError as exc:  # nothing is scored while the submission may still be writing
+            result.error, result.seconds = f"not graded: {exc}", time.monotonic() - start
+            return result
         result.reports = [score_exercise(ex, cases[ex.name], answers.get(ex.name, "not graded"), nb, run) for ex in exercises]
         result.hidden = {ex.name: [bool(c.hidden) for c in cases[ex.name]] for ex in exercises}
         result.notes = _notes(nb, run)
