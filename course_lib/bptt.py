@@ -87,13 +87,14 @@ def sequence_loss_backward(logits, targets):
 
         dlogits = (softmax(logits) - onehot(targets)) / B        (softmax over the last axis, V)
     """
-    logits = as_array("logits", logits, ndim=3, meaning="(T, B, V)").astype(np.float64)
+    logits = as_array("logits", logits, ndim=3, meaning="(T, B, V)").astype(np.float64, copy=False)
     targets = as_index_array("targets", targets, logits.shape[2])
     if targets.shape != logits.shape[:2]:
         raise ValueError(f"targets must have shape (T, B) = {logits.shape[:2]} to match logits {logits.shape}, got {targets.shape}.")
-    probs = np.exp(log_softmax(logits))  # (T, B, V), stable for large logits
-    np.put_along_axis(probs, targets[..., None], np.take_along_axis(probs, targets[..., None], axis=-1) - 1.0, axis=-1)
-    return probs / logits.shape[1]
+    T, B, _ = logits.shape
+    probs = np.exp(log_softmax(logits))  # (T, B, V), a new array, stable for large logits
+    probs[np.arange(T)[:, None], np.arange(B), targets] -= 1.0  # minus the one-hot
+    return probs / B
 
 
 def model_loss_and_grads(params, x, h0, targets):
