@@ -8,6 +8,10 @@ its own output sent (dhs[t]) plus what the next step sent back through W_hh:
     da_t   = dh_t * (1 - h_t**2)                      (through tanh)
     dW_xh += x_t.T @ da_t,  dW_hh += h_{t-1}.T @ da_t,  db_h += sum_b da_t,  dx_t = da_t @ W_xh.T
 
+with h_t the state after reading x_t and h_{-1} the initial state (the argument h0), whose gradient is
+da_0 @ W_hh.T. The chain starts at the loss: dlogits = (softmax(logits) - onehot(targets)) / B
+(`sequence_loss_backward`), then dhs[t] = dlogits[t] @ W_hy.T (`logits_backward`).
+
 Gradient checks: `numerical_gradient` (central differences) and `relative_error`; `torch_model_grads`
 recomputes everything with torch autograd on the same weights.
 """
@@ -15,7 +19,7 @@ import numpy as np
 
 from course_lib.gradients import clip_grad_norm
 from course_lib.rnn import log_softmax, rnn_forward, rnn_logits, sequence_loss, step_losses
-from course_lib.validation import as_array
+from course_lib.validation import as_array, as_index_array
 
 GRAD_NAMES = ("x", "h0", "W_xh", "W_hh", "b_h")
 
@@ -23,7 +27,7 @@ GRAD_NAMES = ("x", "h0", "W_xh", "W_hh", "b_h")
 def rnn_step_backward(dh_next, cache):
     """Backward through one step h_t = tanh(x_t @ W_xh + h_prev @ W_hh + b_h).
 
-    dh_next: (B, H) gradient of the loss with respect to h_t (this step's output).
+    dh_next: (B, H) gradient of the loss with respect to h_t (this step's output; h_prev is h_{t-1}).
     cache: (x_t, h_prev, W_xh, W_hh, h_t) from `rnn_step`.
     returns {"x_t": (B, D), "h_prev": (B, H), "W_xh": (D, H), "W_hh": (H, H), "b_h": (H,)}.
     """
@@ -39,7 +43,8 @@ def rnn_backward(dhs, cache):
     """Full BPTT through the recurrent part.
 
     dhs: (T, B, H) gradient of the loss with respect to each h_t through that step's output only.
-    cache: from `rnn_forward`. returns {"x": (T, B, D), "h0": (B, H), "W_xh", "W_hh", "b_h"}.
+    cache: from `rnn_forward`. returns {"x": (T, B, D), "h0": (B, H), "W_xh", "W_hh", "b_h"}, where "h0" is
+    the gradient with respect to the initial state h_{-1}.
     """
     steps = cache["steps"]
     dhs = as_array("dhs", dhs, ndim=3, meaning="(T, B, H)")
@@ -72,10 +77,24 @@ def logits_backward(dlogits, cache):
 
 
 def sequence_loss_backward(logits, targets):
-    """Gradient of `sequence_loss` (sum over time, mean over batch) with respect to the logits: (T, B, V)."""
-    probs = np.exp(log_softmax(np.asarray(logits, dtype=np.float64)))
-    probs[np.arange(probs.shape[0])[:, None], np.arange(probs.shape[1])[None, :], targets] -= 1.0
-    return probs / probs.shape[1]
+    """Gradient of `sequence_loss` (cross-entropy summed over time, averaged over the batch) w.r.t. the logits.
+
+    logits: (T, B, V); targets: (T, B) integers in [0, V). returns dlogits: (T, B, V).
+
+    Each term -log softmax(y_t[b])[k] = -y_t[b, k] + log sum_j exp(y_t[b, j]) has derivative
+    softmax(y_t[b]) - onehot(k) with respect to y_t[b]; the 1/B of the batch average scales every term,
+    and the sum over time adds no factor (each step's logits appear in one term only):
+
+        dlogits = (softmax(logits) - onehot(targets)) / B        (softmax over the last axis, V)
+    """
+    logits = as_array("logits", logits, ndim=3, meaning="(T, B, V)").astype(np.float64, copy=False)
+    targets = as_index_array("targets", targets, logits.shape[2])
+    if targets.shape != logits.shape[:2]:
+        raise ValueError(f"targets must have shape (T, B) = {logits.shape[:2]} to match logits {logits.shape}, got {targets.shape}.")
+    T, B, _ = logits.shape
+    probs = np.exp(log_softmax(logits))  # (T, B, V), a new array, stable for large logits
+    probs[np.arange(T)[:, None], np.arange(B), targets] -= 1.0  # minus the one-hot
+    return probs / B
 
 
 def model_loss_and_grads(params, x, h0, targets):

@@ -1,12 +1,13 @@
 """Chapter 04 — why gradients through time explode or vanish, and the remedies.
 
-For one sequence, with states s_0 = h0 and s_t = h after step t, the Jacobian of the last state with
-respect to an earlier one is a product of one factor per step in between:
+For one sequence x_0 .. x_{T-1}, with h_t the state after reading x_t and h_{-1} the initial state (the
+argument h0), the Jacobian of the last state with respect to an earlier one is a product of one factor
+per step in between, written out in order (the factors do not commute):
 
-    ds_T / ds_t = prod_{k=t+1..T} diag(1 - s_k**2) @ W_hh.T
+    dh_{T-1} / dh_t = J_{T-1} J_{T-2} ... J_{t+1},    J_k = dh_k / dh_{k-1} = diag(1 - h_k**2) @ W_hh.T
 
-Its norm behaves like rho(W_hh)**(T - t) while the tanh is in its linear regime (1 - s**2 ~ 1), and
-shrinks further once the tanh saturates (1 - s**2 ~ 0).
+Its norm behaves like rho(W_hh)**(T - 1 - t) while the tanh is in its linear regime (1 - h**2 ~ 1), and
+shrinks further once the tanh saturates (1 - h**2 ~ 0).
 """
 import numpy as np
 
@@ -23,10 +24,11 @@ def spectral_radius(W):
 
 
 def hidden_jacobian_norms(x, h0, W_xh, W_hh, b_h):
-    """Spectral norm of d s_T / d s_t for every t = 0..T, for ONE sequence (B = 1).
+    """Spectral norm of dh_{T-1} / dh_t for every t = -1..T-1, for ONE sequence (B = 1).
 
-    x: (T, 1, D); h0: (1, H); weights as in `rnn_forward`.
-    returns norms: (T + 1,) with norms[0] for the initial state h0 and norms[T] = 1 (d s_T / d s_T = I).
+    x: (T, 1, D); h0: (1, H), the initial state h_{-1}; weights as in `rnn_forward`.
+    returns norms: (T + 1,) with norms[t + 1] for h_t: norms[0] for the initial state h_{-1} and
+    norms[T] = 1 (dh_{T-1} / dh_{T-1} = I).
     """
     x = as_array("x", x, ndim=3, meaning="(T, 1, D)")
     if x.shape[1] != 1:
@@ -34,12 +36,12 @@ def hidden_jacobian_norms(x, h0, W_xh, W_hh, b_h):
     hs, _ = rnn_forward(x, h0, W_xh, W_hh, b_h)
     T, H = hs.shape[0], hs.shape[2]
     norms = np.empty(T + 1)
-    product = np.eye(H)  # d s_T / d s_k, built from k = T down to 0
+    product = np.eye(H)  # J_{T-1} ... J_{k+1} = dh_{T-1} / dh_k, extended on the right, k = T-1 down to -1
     norms[T] = 1.0
-    for k in range(T, 0, -1):
-        jacobian = (1.0 - hs[k - 1, 0] ** 2)[:, None] * W_hh.T  # d s_k / d s_{k-1} = diag(1 - s_k^2) W_hh^T
-        product = product @ jacobian
-        norms[k - 1] = np.linalg.norm(product, 2)
+    for k in range(T - 1, -1, -1):
+        jacobian = (1.0 - hs[k, 0] ** 2)[:, None] * W_hh.T  # J_k = dh_k / dh_{k-1} = diag(1 - h_k^2) W_hh^T
+        product = product @ jacobian                          # now dh_{T-1} / dh_{k-1}
+        norms[k] = np.linalg.norm(product, 2)
     return norms
 
 
@@ -74,7 +76,7 @@ def scaled_recurrent_weights(H, radius, rng, kind="random"):
 
 
 def jacobian_norm_curve(radius, T, H, input_scale, rng, kind="random", state_scale=0.0):
-    """Norms of d s_T / d s_t (t = 0..T) for a random RNN whose W_hh has the given spectral radius,
+    """Norms of dh_{T-1} / dh_t (t = -1..T-1, as `hidden_jacobian_norms`) for a random RNN whose W_hh has the given spectral radius,
     fed Gaussian inputs of standard deviation `input_scale` (small: linear regime; large: saturated)."""
     W_hh = scaled_recurrent_weights(H, radius, rng, kind)
     W_xh = rng.normal(size=(1, H))

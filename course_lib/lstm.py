@@ -11,6 +11,9 @@ in torch's order, give the pre-activations of
     c_t = f * c_{t-1} + i * g       ("update": the cell state, an additive conveyor belt)
     h_t = o * tanh(c_t)
 
+for t = 0..T-1; (h_t, c_t) is the state after reading x_t and (h_{-1}, c_{-1}) the initial state, the
+arguments h0, c0 (the course's notation, chapter 00).
+
 with b: (4H,) playing the role of torch's b_ih + b_hh.
 """
 import numpy as np
@@ -69,15 +72,16 @@ def lstm_step(x_t, h_prev, c_prev, W, b):
 def lstm_forward(x, h0, c0, W, b):
     """Run the LSTM over a sequence with the same W, b at every step.
 
-    x: (T, B, D); h0, c0: (B, H). returns (hs, (h_T, c_T)): hs (T, B, H); h_T, c_T (B, H).
+    x: (T, B, D); h0, c0: (B, H), the initial state h_{-1}, c_{-1}.
+    returns (hs, (h_last, c_last)): hs (T, B, H) with hs[t] = h_t; h_last = h_{T-1}, c_last = c_{T-1}: (B, H).
     """
     hs, (h, c), _ = lstm_trace(x, h0, c0, W, b)
     return hs, (h, c)
 
 
 def lstm_trace(x, h0, c0, W, b):
-    """lstm_forward, plus every step's gates: returns (hs, (h_T, c_T), gates) where
-    gates = {"i", "f", "g", "o", "c"}, each (T, B, H)."""
+    """lstm_forward, plus every step's gates: returns (hs, (h_{T-1}, c_{T-1}), gates) where
+    gates = {"i", "f", "g", "o", "c"}, each (T, B, H), entry t for step t."""
     x = _checked("x", x, 3, "(T, B, D)")
     h, c = h0, c0
     hs, trace = [], {k: [] for k in GATES + ("c",)}
@@ -120,8 +124,12 @@ def torch_lstm_from_params(W, b):
 
 
 def lstm_state_jacobian_norms(x, W, b, h0=None, c0=None):
-    """For ONE sequence x: (T, 1, D): the spectral norms of d c_T / d c_t for t = 0..T (c_0 = c0),
-    computed by torch autograd through every path (the cell state and the hidden state)."""
+    """For ONE sequence x: (T, 1, D), the spectral norms of the full Jacobian d c_{T-1} / d c_t for
+    t = -1..T-1, computed by torch autograd through every path (the cell state *and* the hidden state h).
+
+    returns norms: (T + 1,) with norms[t + 1] for c_t: norms[0] for the initial state c_{-1} (the argument
+    c0, zeros by default; h0 likewise) and norms[T] = 1 (d c_{T-1} / d c_{T-1} = I).
+    """
     import torch
     T = np.shape(x)[0]
     H = np.shape(W)[1] // 4
@@ -150,6 +158,24 @@ def lstm_state_jacobian_norms(x, W, b, h0=None, c0=None):
         J = torch.autograd.functional.jacobian(lambda c: c_last(c, t), states[t][1].detach())[0, :, 0, :]
         norms[t] = torch.linalg.matrix_norm(J, ord=2).item()
     return norms
+
+
+def lstm_belt_norms(x, W, b, h0=None, c0=None):
+    """The belt-only part of d c_{T-1} / d c_t for ONE sequence x: (T, 1, D): the direct path
+    c_{k-1} -> c_k is diag(f_k), so along the belt d c_{T-1} / d c_t = diag(f_{T-1} * ... * f_{t+1}),
+    whose spectral norm is its largest entry.
+
+    returns norms: (T + 1,) indexed like `lstm_state_jacobian_norms` (norms[t + 1] for c_t, norms[T] = 1).
+    """
+    x = _checked("x", x, 3, "(T, 1, D)")
+    if x.shape[1] != 1:
+        raise ValueError(f"x must hold one sequence, shape (T, 1, D); got batch size {x.shape[1]}.")
+    H = np.shape(W)[1] // 4
+    h0 = np.zeros((1, H)) if h0 is None else h0
+    c0 = np.zeros((1, H)) if c0 is None else c0
+    f = lstm_trace(x, h0, c0, W, b)[2]["f"][:, 0]                 # (T, H): f_0 .. f_{T-1}
+    products = np.cumprod(f[::-1], axis=0)[::-1]                  # products[k] = f_k * ... * f_{T-1}
+    return np.append(products.max(axis=1), 1.0)                  # for c_t: f_{t+1} * ... * f_{T-1}
 
 
 def params_from_torch_lstm(lstm):

@@ -91,18 +91,21 @@ def draw_unrolled_rnn(T=4):
     return fig
 
 
-def plot_jacobian_norms(curves, title, ax=None):
-    """Norm of d s_T / d s_t against the distance T - t, log scale. curves: {label: norms (T + 1,)}."""
+def plot_jacobian_norms(curves, title, ax=None, state="h", styles=None):
+    """Norm of d h_{T-1} / d h_t (or of c, with state="c") against the distance T - 1 - t, log scale.
+
+    curves: {label: norms (T + 1,)}, norms[t + 1] for the state h_t, t = -1..T-1 (norms[0]: the initial
+    state h_{-1}, at distance T). styles: optional {label: matplotlib keyword dict} (e.g. a dashed line)."""
     if ax is None:
         fig, ax = plt.subplots(figsize=(7, 4))
     else:
         fig = ax.figure
     for label, norms in curves.items():
-        distance = np.arange(len(norms))[::-1]  # norms[t] sits at distance T - t
-        ax.semilogy(distance, norms, marker=".", label=label)
+        distance = np.arange(len(norms))[::-1]  # norms[t + 1], for h_t, sits at distance T - 1 - t
+        ax.semilogy(distance, norms, **{"marker": ".", **(styles or {}).get(label, {})}, label=label)
     ax.set_title(title)
-    ax.set_xlabel("distance T - t (steps back in time)")
-    ax.set_ylabel("||d s_T / d s_t||  (spectral norm)")
+    ax.set_xlabel("distance T - 1 - t (steps back in time)")
+    ax.set_ylabel(f"||d {state}_(T-1) / d {state}_t||  (spectral norm)")
     ax.grid(True, which="major", alpha=0.3)
     ax.legend(fontsize=8)
     return fig

@@ -4,8 +4,9 @@
     y_t = h_t @ W_hy + b_y                               y_t: (B, V) logits
     L   = (1/B) sum_b sum_t -log softmax(y_t[b])[target_t[b]]
 
-where W_xh: (D, H), W_hh: (H, H), b_h: (H,), W_hy: (H, V), b_y: (V,). The same five arrays serve every
-time step. Forward functions return `(out, cache)`; chapter 03's backward pass reads the caches.
+for t = 0..T-1, where W_xh: (D, H), W_hh: (H, H), b_h: (H,), W_hy: (H, V), b_y: (V,). h_t (hs[t] in code) is
+the state after reading x_t; the initial state h_{-1} is the argument named h0. The same five arrays serve
+every time step. Forward functions return `(out, cache)`; chapter 03's backward pass reads the caches.
 """
 import numpy as np
 
@@ -37,7 +38,7 @@ def _check_cell_weights(W_xh, W_hh, b_h):
 def rnn_step(x_t, h_prev, W_xh, W_hh, b_h):
     """One time step of the RNN cell.
 
-    x_t: (B, D) inputs at this step; h_prev: (B, H) previous hidden state;
+    x_t: (B, D) inputs at this step; h_prev: (B, H) previous hidden state h_{t-1} (h0 at t = 0);
     W_xh: (D, H); W_hh: (H, H); b_h: (H,).
     returns (h_t, cache): h_t (B, H); cache = (x_t, h_prev, W_xh, W_hh, h_t), the very arrays used.
     """
@@ -55,8 +56,8 @@ def rnn_step(x_t, h_prev, W_xh, W_hh, b_h):
 def rnn_forward(x, h0, W_xh, W_hh, b_h):
     """Run the cell over a whole sequence, with the same weights at every step.
 
-    x: (T, B, D) inputs, time first; h0: (B, H) initial hidden state; weights as in `rnn_step`.
-    returns (hs, cache): hs (T, B, H) with hs[t] = h_t; cache = {"x", "h0", "W_xh", "W_hh", "b_h",
+    x: (T, B, D) inputs, time first; h0: (B, H), the initial state h_{-1}; weights as in `rnn_step`.
+    returns (hs, cache): hs (T, B, H) with hs[t] = h_t, the state after reading x[t]; cache = {"x", "h0", "W_xh", "W_hh", "b_h",
     "hs", "steps"} where steps[t] is rnn_step's cache at step t.
     """
     W_xh, W_hh, b_h = _check_cell_weights(W_xh, W_hh, b_h)
@@ -140,7 +141,8 @@ def init_per_position_params(T, D, H, rng):
 def per_position_forward(x, h0, params):
     """Like rnn_forward, but step t uses params[t]. It cannot read more steps than it has weights for.
 
-    x: (T, B, D); h0: (B, H); params: list of per-position weight dicts. returns hs (T, B, H).
+    x: (T, B, D); h0: (B, H), the initial state h_{-1}; params: list of per-position weight dicts.
+    returns hs (T, B, H).
     """
     x = _float_array("x", x, 3, "(T, B, D)")
     if x.shape[0] > len(params):

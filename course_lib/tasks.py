@@ -1,7 +1,7 @@
 """Synthetic long-memory tasks, generated on the fly from a seed (NumPy arrays, time-first).
 
-- The **recall** task: see a symbol, then `lag` more random symbols, then a query; answer with the first
-  symbol. Chance is 1 / n_symbols. The gradient that teaches it must travel `lag` steps back.
+- The **recall** task: see a symbol at step 0, then `lag` - 1 random distractors, then a query at step
+  `lag`; answer with the first symbol. Chance is 1 / n_symbols. The gradient that teaches it must travel `lag` steps back.
 - The **adding problem**: a stream of random numbers in [0, 1) with two of them marked; answer their sum.
   Always answering the mean (1.0) gives a mean squared error of 1/6.
 """

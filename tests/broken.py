@@ -735,6 +735,52 @@ def block_without_attention_biases(x, params, n_heads):
     return attention_block(x, {k: v for k, v in params.items() if not k.startswith("b_")}, n_heads)
 
 
+
+# sequence_loss_backward: each one makes one classic mistake (tests/test_checks.py checks its hint fires)
+def _probs(logits, axis=-1):
+    z = np.asarray(logits, float)
+    e = np.exp(z - z.max(axis=axis, keepdims=True))
+    return e / e.sum(axis=axis, keepdims=True)
+
+
+def _onehot(logits, targets):
+    return np.eye(np.shape(logits)[-1])[np.asarray(targets)]
+
+
+@_named("sequence_loss_backward")
+def loss_backward_without_batch_mean(logits, targets):
+    return _probs(logits) - _onehot(logits, targets)
+
+
+@_named("sequence_loss_backward")
+def loss_backward_without_onehot(logits, targets):
+    return _probs(logits) / np.shape(logits)[1]
+
+
+@_named("sequence_loss_backward")
+def loss_backward_log_softmax(logits, targets):
+    return (np.log(_probs(logits)) - _onehot(logits, targets)) / np.shape(logits)[1]
+
+
+@_named("sequence_loss_backward")
+def loss_backward_time_mean(logits, targets):
+    T, B, _ = np.shape(logits)
+    return (_probs(logits) - _onehot(logits, targets)) / (T * B)
+
+
+@_named("sequence_loss_backward")
+def loss_backward_softmax_over_batch(logits, targets):
+    return (_probs(logits, axis=1) - _onehot(logits, targets)) / np.shape(logits)[1]
+
+
+SEQUENCE_LOSS_BACKWARD_MISTAKES = {  # broken version -> words its hint must contain
+    loss_backward_without_batch_mean: "divided by B",
+    loss_backward_without_onehot: "subtract 1 at each target",
+    loss_backward_log_softmax: "not log-softmax",
+    loss_backward_time_mean: "do not divide by T",
+    loss_backward_softmax_over_batch: "not over the batch",
+}
+
 BROKEN = {
     "running_mean": [running_sum, running_mean_over_batch, running_mean_without_validation, running_mean_off_by_one],
     "one_hot": [one_hot_transposed, one_hot_no_range_check, one_hot_integer_dtype, one_hot_flattened],
@@ -749,6 +795,7 @@ BROKEN = {
     "logits_backward": [logits_backward_bias_mean, logits_backward_last_step, logits_backward_untransposed],
     "numerical_gradient": [numgrad_forward_difference, numgrad_not_restored, numgrad_wrong_denominator],
     "relative_error": [relerr_no_floor, relerr_mean, relerr_absolute],
+    "sequence_loss_backward": list(SEQUENCE_LOSS_BACKWARD_MISTAKES),
     "spectral_radius": [radius_is_spectral_norm, radius_real_part, radius_largest_entry],
     "clip_grad_norm": [clip_each_array, clip_returns_norm_after, clip_always_rescales],
     "hidden_jacobian_norms": [jacobian_frobenius, jacobian_without_tanh, jacobian_reversed],

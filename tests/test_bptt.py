@@ -4,8 +4,8 @@ import pytest
 
 from course_lib.bptt import (delayed_echo_accuracy, delayed_echo_batch, logits_backward,
                              model_loss_and_grads, numerical_gradient, relative_error, rnn_backward,
-                             rnn_step_backward, torch_model_grads, train_rnn)
-from course_lib.rnn import init_rnn_params, rnn_forward, rnn_step
+                             rnn_step_backward, sequence_loss_backward, torch_model_grads, train_rnn)
+from course_lib.rnn import init_rnn_params, rnn_forward, rnn_step, sequence_loss
 
 
 def model(rng, T=5, B=3, D=4, H=6, V=7):
@@ -79,6 +79,30 @@ def test_numerical_gradient_restores_x_and_rejects_integers():
     assert np.array_equal(x, [1.0, 2.0])
     with pytest.raises(TypeError, match="x must be a float array"):
         numerical_gradient(lambda v: 0.0, np.array([1, 2]))
+
+
+@pytest.mark.parametrize("T, B, V", [(1, 1, 2), (4, 3, 5), (2, 5, 7)])
+def test_loss_gradient_is_softmax_minus_onehot_over_B_as_autograd_and_differences_say(T, B, V):
+    import torch
+    rng = np.random.default_rng(T * 100 + B)
+    logits, targets = rng.normal(size=(T, B, V)) * 2, rng.integers(0, V, size=(T, B))
+    ours = sequence_loss_backward(logits, targets)
+    numeric = numerical_gradient(lambda z: sequence_loss(z, targets), logits.copy())
+    z = torch.tensor(logits, requires_grad=True)
+    torch.nn.functional.cross_entropy(z.reshape(-1, V), torch.as_tensor(targets).reshape(-1), reduction="sum").div(B).backward()
+    assert relative_error(ours, numeric) < 1e-6 and np.abs(ours - z.grad.numpy()).max() < 1e-12
+    assert np.allclose(ours.sum(axis=-1), 0)  # probabilities sum to 1, the one-hot too
+
+
+def test_loss_gradient_is_stable_and_rejects_bad_targets():
+    grad = sequence_loss_backward(np.array([[[1000.0, 0.0, -1000.0]]]), np.array([[1]]))
+    assert np.allclose(grad, [[[1.0, -1.0, 0.0]]])
+    with pytest.raises(ValueError, match=r"targets must be in \[0, 3\), got 3"):
+        sequence_loss_backward(np.zeros((1, 2, 3)), np.array([[0, 3]]))
+    with pytest.raises(ValueError, match=r"targets must have shape \(T, B\) = \(1, 2\)"):
+        sequence_loss_backward(np.zeros((1, 2, 3)), np.zeros((2, 1), dtype=int))
+    with pytest.raises(ValueError, match="logits must have 3 axes"):
+        sequence_loss_backward(np.zeros((2, 3)), np.zeros(2, dtype=int))
 
 
 def test_backward_bad_shapes_name_the_argument():

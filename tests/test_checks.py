@@ -4,7 +4,7 @@ import pytest
 
 from course_lib.checks import CHAPTERS, EXERCISES, check, compare_values, run_checks
 from course_lib.checks.core import Case, Outcome, judge, run_case
-from tests.broken import BROKEN
+from tests.broken import BROKEN, SEQUENCE_LOSS_BACKWARD_MISTAKES
 
 
 def copy_of(fn):
@@ -45,6 +45,14 @@ def test_a_broken_function_loses_marks_on_its_exercise_only(name, broken):
 def test_a_recognised_mistake_gets_a_hint():
     report = run_checks(BROKEN["pad_batch"][0], EXERCISES["pad_batch"], seed=0)
     assert any("time-first" in r.message for r in report.results)
+
+
+@pytest.mark.parametrize("broken", list(SEQUENCE_LOSS_BACKWARD_MISTAKES), ids=lambda f: f.__qualname__)
+@pytest.mark.parametrize("hidden", [False, True])
+def test_each_classic_mistake_of_the_loss_gradient_gets_its_own_hint(broken, hidden):
+    report = run_checks(broken, EXERCISES["sequence_loss_backward"], hidden=hidden, seed=3)
+    hinted = [r.message for r in report.results if not r.passed and "hint:" in r.message]
+    assert hinted and all(SEQUENCE_LOSS_BACKWARD_MISTAKES[broken] in m for m in hinted), report.text()
 
 
 def test_the_reference_itself_earns_nothing():

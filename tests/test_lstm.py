@@ -59,3 +59,18 @@ def test_gru_has_three_blocks_lstm_four():
               for name, make in (("RNN", rnn_encoder), ("LSTM", lstm_encoder), ("GRU", gru_encoder))}
     assert counts["LSTM"] == 4 * counts["RNN"] and counts["GRU"] == 3 * counts["RNN"]
     assert lstm_encoder(9, 64).bias_ih_l0[64:128].detach().eq(5.0).all() and gru_encoder(9, 64).bias_ih_l0[64:128].detach().eq(3.0).all()
+
+
+def test_belt_norms_equal_the_full_jacobian_when_h_feeds_no_gate():
+    """With the h-rows of W zeroed, c_t reaches c_{t+1} only along the belt: the two must agree exactly."""
+    from course_lib.lstm import init_lstm_params, lstm_belt_norms, lstm_state_jacobian_norms
+    rng = np.random.default_rng(0)
+    D, H, T = 2, 5, 12
+    W, b = init_lstm_params(D, H, rng, forget_bias=1.0)
+    x = rng.normal(size=(T, 1, D))
+    W_no_h = W.copy()
+    W_no_h[D:] = 0.0
+    belt = lstm_belt_norms(x, W_no_h, b)
+    assert belt.shape == (T + 1,) and belt[-1] == 1.0 and np.all(np.diff(belt) >= 0)  # more forget gates, smaller product
+    assert np.allclose(belt, lstm_state_jacobian_norms(x, W_no_h, b), rtol=1e-10)
+    assert not np.allclose(lstm_belt_norms(x, W, b), lstm_state_jacobian_norms(x, W, b), rtol=1e-3)  # paths through h

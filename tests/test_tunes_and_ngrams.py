@@ -2,7 +2,7 @@ import math
 
 import pytest
 
-from course_lib.ngrams import ngram_bits_per_char
+from course_lib.ngrams import fit_kneser_ney, kneser_ney_bits_per_char, kneser_ney_probability, ngram_bits_per_char
 from course_lib.signals import google_closing_prices
 from course_lib.tunes import Vocab, corpus_dir, load_tunes, parse_abc, split_tunes
 
@@ -80,3 +80,21 @@ def test_load_split_returns_tunes_and_a_vocabulary_that_encodes_them():
     assert vocab.decode(vocab.encode(valid[0].text())) == valid[0].text()
     with pytest.raises(FileNotFoundError):
         load_split("not_a_collection")
+
+
+@pytest.mark.parametrize("c", [0, 1, 3])
+def test_kneser_ney_probabilities_sum_to_one_in_seen_and_unseen_contexts(c):
+    train = ["abcabcabd", "abdabcaab", "cabbacabc"]
+    levels = fit_kneser_ney(train, c)
+    chars = sorted(set("".join(train)) | {"z"})  # z never occurs in training: it still gets probability
+    for context in ["\x02" * c, "abc"[-c:] if c else "", "zzz"[-c:] if c else "", "cab"[-c:] if c else ""]:
+        probs = [kneser_ney_probability(levels, context, ch, len(chars)) for ch in chars]
+        assert min(probs) > 0 and sum(probs) == pytest.approx(1.0, abs=1e-12), (context, probs)
+
+
+def test_kneser_ney_backs_off_where_add_alpha_gives_up():
+    train, test = ["abababababcdcdcdcdcd" * 5], ["xabab"]  # "xabab": contexts with x were never seen
+    assert kneser_ney_bits_per_char(train, test, c=3)[0] < ngram_bits_per_char(train, test, c=3)[0]
+    assert kneser_ney_bits_per_char(train, test, c=3)[1] == ngram_bits_per_char(train, test, c=3)[1]
+    with pytest.raises(ValueError, match="c must be a non-negative"):
+        kneser_ney_bits_per_char(train, test, c=-1)

@@ -1,12 +1,12 @@
 """Checks of chapter 03's exercises: `rnn_step_backward`, `rnn_backward`, `logits_backward`,
-`numerical_gradient`, `relative_error`.
+`numerical_gradient`, `relative_error`, `sequence_loss_backward`.
 
 The references are checked against torch autograd (to 1e-10) and central differences in tests/test_bptt.py.
 """
 import numpy as np
 
 from course_lib.bptt import (logits_backward, numerical_gradient, relative_error, rnn_backward,
-                             rnn_step_backward)
+                             rnn_step_backward, sequence_loss_backward)
 from course_lib.checks.core import Case, Exercise, Hint
 from course_lib.rnn import rnn_forward, rnn_step
 
@@ -191,3 +191,64 @@ def _forward_difference(f, x, eps):
         grad[i] = (f(x) - base) / eps
         x[i] = old
     return grad
+
+
+# sequence_loss_backward: the first step of backpropagation, from the loss to the logits -----------------
+def _softmax(z, axis=-1):
+    z = np.asarray(z, dtype=float)
+    e = np.exp(z - z.max(axis=axis, keepdims=True))
+    return e / e.sum(axis=axis, keepdims=True)
+
+
+def _onehot_like(logits, targets):
+    return np.eye(np.shape(logits)[-1])[np.asarray(targets)]
+
+
+def _loss_grad_with(logits, targets, divide_by_B=True, subtract_onehot=True, log_probs=False, divide_by_T=False,
+                    softmax_axis=-1):
+    """(softmax - onehot) / B with classic mistakes switched on (the hints' wrong versions)."""
+    logits = np.asarray(logits, dtype=float)
+    T, B, _ = logits.shape
+    probs = np.log(_softmax(logits, softmax_axis)) if log_probs else _softmax(logits, softmax_axis)
+    grad = probs - _onehot_like(logits, targets) if subtract_onehot else probs
+    return grad / (B if divide_by_B else 1) / (T if divide_by_T else 1)
+
+
+def _loss_grad_case(rng, T, B, V, scale=1.0):
+    return rng.normal(size=(T, B, V)) * scale, rng.integers(0, V, size=(T, B))
+
+
+def _loss_backward_cases(rng, hidden):
+    if hidden:  # T, B >= 2 so that a missing 1/B or an extra 1/T always shows
+        dims = [tuple(int(n) for n in rng.integers(2, 7, size=3)) for _ in range(3)]
+        return [Case(f"random logits, (T, B, V) = {d}", _loss_grad_case(rng, *d), hidden=True) for d in dims] + [
+            Case("large logits (hundreds)", _loss_grad_case(rng, 3, 2, 4, scale=300.0), hidden=True)]
+    return [Case("T=3, B=2, V=5", _loss_grad_case(rng, 3, 2, 5)),
+            Case("T=4, B=3, V=2", _loss_grad_case(rng, 4, 3, 2)),
+            Case("large logits (about 1000): subtract the maximum before exp", _loss_grad_case(rng, 2, 2, 3, scale=1000.0)),
+            Case("a target outside [0, V) raises ValueError", (rng.normal(size=(2, 2, 3)), np.array([[0, 1], [3, 0]])),
+                 raises=(ValueError,)),
+            Case("targets of the wrong shape raise ValueError", (rng.normal(size=(2, 2, 3)), np.zeros((2, 3), dtype=int)),
+                 raises=(ValueError,))]
+
+
+def _loss_grad_softmax_over_batch(logits, targets):
+    return _loss_grad_with(logits, targets, softmax_axis=1)
+
+
+EXERCISES.append(
+    Exercise(
+        name="sequence_loss_backward", reference=sequence_loss_backward, points=2, make_cases=_loss_backward_cases,
+        hints=[
+            Hint(lambda z, t: _loss_grad_with(z, t, divide_by_B=False),
+                 "the loss is averaged over the batch, so every entry of the gradient is divided by B"),
+            Hint(lambda z, t: _loss_grad_with(z, t, subtract_onehot=False),
+                 "subtract 1 at each target: the gradient of -log softmax(y)[k] is softmax(y) - onehot(k)"),
+            Hint(lambda z, t: _loss_grad_with(z, t, log_probs=True),
+                 "use the probabilities softmax(logits), not log-softmax: the derivative of the log cancels it"),
+            Hint(lambda z, t: _loss_grad_with(z, t, divide_by_T=True),
+                 "the loss is *summed* over time, not averaged: do not divide by T"),
+            Hint(_loss_grad_softmax_over_batch,
+                 "take the softmax over the last axis (the V logits of one step and one sequence), not over the batch"),
+        ],
+    ))

@@ -111,7 +111,7 @@ EXERCISES = [
         hints=[
             Hint(lambda *a: _jacobian_norms_with(*a, norm="fro"), "use the spectral norm, np.linalg.norm(J, 2), not the Frobenius norm"),
             Hint(lambda *a: _jacobian_norms_with(*a, derivative=False), "each step's Jacobian includes the tanh derivative diag(1 - s_k**2)"),
-            Hint(lambda *a: hidden_jacobian_norms(*a)[::-1], "norms[t] is for d s_T / d s_t: norms[0] is the initial state, norms[T] = 1"),
+            Hint(lambda *a: hidden_jacobian_norms(*a)[::-1], "norms[t + 1] is for d h_{T-1} / d h_t: norms[0] is the initial state h_{-1}, norms[T] = 1"),
             Hint(lambda *a: hidden_jacobian_norms(*a)[1:], "return T + 1 values: one for the initial state too (t = 0)"),
         ],
     ),
