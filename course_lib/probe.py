@@ -188,6 +188,11 @@ def probe(user_ns, request_json, result_path):
               "call_timeout": seconds}
     """
     import importlib
+    try:  # graded calls are small: at one thread they are fastest, and their time does not depend on the machine's load
+        import torch
+        torch.set_num_threads(1)
+    except ImportError:
+        pass
     request = json.loads(request_json)
     fn = user_ns.get(request["function"])
     result = {"found": fn is not None, "callable": callable(fn), "fingerprint": None, "outcomes": []}

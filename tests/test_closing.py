@@ -13,6 +13,13 @@ from course_lib.memory import load_results as load_memory_table
 from course_lib.seq2seq import REVERSE_FILE
 
 
+def share_margin(p, n):
+    """How far two measured shares of n items may differ when the true share is p: two standard errors of
+    their difference. The results file was made on one CPU; on another, float rounding trains another model
+    (same seed, same budget) whose samples or predictions differ like a fresh draw of the n items."""
+    return max(0.05, 2 * (2 * p * (1 - p) / n) ** 0.5)
+
+
 def test_the_attention_model_is_the_sweeps_best():
     sweep = load_sweep(ATTENTION_SWEEP_FILE)
     chosen = next(r for r in sweep["runs"] if r["label"] == sweep["chosen"])
@@ -32,14 +39,17 @@ def test_the_rnn_language_model_matches_the_results_file():
     model, _, bits = train_music_model("RNN")
     stored = load_results()["music"]["RNN"]
     assert bits == pytest.approx(stored["held_out_bits"], abs=0.05)
-    assert valid_share(generated_samples(model)) == pytest.approx(stored["valid_share"], abs=0.15)
+    samples = generated_samples(model)
+    assert valid_share(samples) == pytest.approx(stored["valid_share"], abs=share_margin(stored["valid_share"], len(samples)))
 
 
 @pytest.mark.parametrize("name", MODELS)
 def test_tune_type_classifiers_match_the_results_file(name):
     accuracy, majority = tune_type_accuracy(name.lower())
     results = load_results()["classification"]
-    assert accuracy == pytest.approx(results[name], abs=0.05) and majority == pytest.approx(results["majority"], abs=1e-3)
+    # 73 held-out tunes (an AMD EPYC machine scores the LSTM 0.78 where the file, made on another CPU, holds 0.85)
+    margin = share_margin(results[name], n=73)
+    assert accuracy == pytest.approx(results[name], abs=margin) and majority == pytest.approx(results["majority"], abs=1e-3)
 
 
 def test_closing_table_has_every_task_and_a_number_in_every_measured_cell():
