@@ -58,8 +58,11 @@ def test_readme_quick_start_has_exactly_two_commands():
     assert quick_start_commands() == ["make lab", "make test"]
 
 
-def test_ci_runs_the_readme_test_command_and_nothing_else():
+def test_ci_runs_the_readme_test_command_after_system_packages_only():
+    """CI may install system packages the tests use (bubblewrap for the grader's sandbox); the Python side
+    comes from the README's own test command, so a learner's `make test` and CI test the same thing."""
     script = [line.strip() for line in (ROOT / ".ci/run").read_text().splitlines()
               if line.strip() and not line.strip().startswith("#")]
     commands = [line for line in script if not line.startswith(("set ", "cd "))]
-    assert commands == [quick_start_commands()[1]]
+    assert commands[-1] == quick_start_commands()[1]
+    assert all(line.startswith(("apt-get ", "command -v ")) for line in commands[:-1]), commands[:-1]
