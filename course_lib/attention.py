@@ -94,22 +94,35 @@ def torch_mha_from_params(params, n_heads):
     return mha
 
 
-def softmax_saturation(d_k, scaled, T_k=32, n=256, generator=None):
-    """How peaked attention weights get at width d_k, for random unit-variance q and k.
+SMALL_GRADIENT = 1e-3  # a query whose |dL/dq| is below this barely moves in a training step
 
-    returns (mean entropy of the weights in nats, mean norm of d(weights . g)/d q for a random g,
-    variance of the raw dot products q . k).
+
+def softmax_saturation(d_k, scaled, T_k=32, n=256, generator=None):
+    """How peaked attention weights get at width d_k, and what that does to the gradients, for n random
+    unit-variance queries q: (n, 1, d_k) against keys k: (n, T_k, d_k) and the loss L = sum(weights * g)
+    with a random upstream gradient g: (n, 1, T_k).
+
+    The gradient reaching a query is dL/dq = (dL/dscores) @ k (times 1/sqrt(d_k) when scaled), with
+    dL/dscores = w * (g - sum(w * g)): it vanishes where the softmax saturates (w one-hot), and is multiplied
+    by keys of norm about sqrt(d_k) where it does not. returns a dict of floats:
+    entropy (mean, nats), var_scores (variance of the raw q . k), mean_dq, median_dq (|dL/dq| over the n
+    queries), share_small_dq (share of queries with |dL/dq| < SMALL_GRADIENT), median_dscores (|dL/dscores|).
     """
     generator = generator or torch.Generator().manual_seed(0)
-    q = torch.randn(n, 1, d_k, generator=generator, requires_grad=True)
-    k = torch.randn(n, T_k, d_k, generator=generator)
+    q = torch.randn(n, 1, d_k, generator=generator, dtype=torch.float64, requires_grad=True)
+    k = torch.randn(n, T_k, d_k, generator=generator, dtype=torch.float64)
     raw = q @ k.transpose(-2, -1)                                         # (n, 1, T_k)
     scores = raw / math.sqrt(d_k) if scaled else raw
+    scores.retain_grad()
     weights = torch.softmax(scores, dim=-1)
-    entropy = -(weights * torch.log(weights.clamp_min(1e-30))).sum(-1).mean()
-    g = torch.randn(n, 1, T_k, generator=generator)
+    entropy = -(weights * torch.log(weights.clamp_min(1e-300))).sum(-1).mean()
+    g = torch.randn(n, 1, T_k, generator=generator, dtype=torch.float64)
     (weights * g).sum().backward()
-    return float(entropy.detach()), float(q.grad.norm(dim=-1).mean()), float(raw.detach().var())
+    dq = q.grad.norm(dim=-1).flatten()                                    # (n,)
+    dscores = scores.grad.norm(dim=-1).flatten()                          # (n,)
+    return {"entropy": float(entropy.detach()), "var_scores": float(raw.detach().var()),
+            "mean_dq": float(dq.mean()), "median_dq": float(dq.median()),
+            "share_small_dq": float((dq < SMALL_GRADIENT).double().mean()), "median_dscores": float(dscores.median())}
 
 
 class AttentionEncoder(torch.nn.Module):

@@ -6,15 +6,14 @@ external program: each note a plucked-string tone with short fades, so notes joi
 """
 import contextlib
 import io
-import math
 import re
 import warnings
 from dataclasses import dataclass
+from fractions import Fraction
 
 import numpy as np
 
 MIN_BARS = 8
-MIN_FULL_SHARE = 0.75
 SAMPLE_RATE = 8000
 SECONDS_PER_QUARTER = 0.3  # an eighth note lasts 0.15 s: a session tempo for reels and jigs
 
@@ -35,48 +34,217 @@ def parse_abc_tune(text):
         raise ValueError(f"music21 cannot parse this ABC text ({type(exc).__name__}: {str(exc)[:80]}).") from None
 
 
+_FIELD_LINE = re.compile(r"^\s*([A-Za-z]):(.*)$")
+_INLINE_FIELD = re.compile(r"\[([A-Za-z]):([^\]\n]*)\]")
+_ZERO_LENGTH = re.compile(r'![^!\n]*!|"[^"\n]*"|\{[^}\n]*\}')          # decorations, annotations, grace notes
+_BARLINE = re.compile(r"::|:*\[?\|+\]?:*(?:\[?\d(?:[,-]\d)*)?|\[\d(?:[,-]\d)*")
+_TUPLET = re.compile(r"\((\d)(?::(\d?))?(?::(\d?))?")
+_NOTE = re.compile(r"[_^=]*[A-Ga-g][,']*|[zxZ]")
+_LENGTH = re.compile(r"(\d*)(/*)(\d*)")
+
+
+def meter_bar_length(meter):
+    """The length of one bar of an M: field in whole notes ('C' = 4/4, 'C|' = 2/2); None for a free meter."""
+    meter = meter.strip()
+    if meter in ("C", "C|"):
+        return Fraction(1)
+    match = re.fullmatch(r"(\d+(?:\+\d+)*)\s*/\s*(\d+)", meter)
+    return Fraction(sum(int(n) for n in match.group(1).split("+")), int(match.group(2))) if match else None
+
+
+def _length(text, pos):
+    """The length written at text[pos:] ('' = 1, '2' = 2, '/' = 1/2, '//' = 1/4, '3/2' = 3/2) and where it ends."""
+    match = _LENGTH.match(text, pos)
+    num, slashes, den = match.groups()
+    value = Fraction(int(num) if num else 1)
+    if slashes:
+        value /= int(den) if den else 2 ** len(slashes)
+    return value, match.end()
+
+
+def _tuplet_time(p, meter_bar):
+    """ABC's default q of a tuplet (p: 'p notes in the time of q')."""
+    compound = meter_bar is not None and meter_bar.denominator == 8 and meter_bar.numerator % 3 == 0 and meter_bar.numerator > 3
+    return {2: 3, 3: 2, 4: 3, 6: 2, 8: 3}.get(p, 3 if compound else 2)
+
+
+def tune_bars(text):
+    """The bars of an ABC tune (header lines and body), with their lengths as written.
+
+    returns a list of (length, meter_length, left_barline, right_barline): lengths in whole notes (Fractions),
+    the meter's bar length where the bar is (None for a free meter), and the barlines on either side ('' at
+    the start and the end of the tune). Grace notes, decorations and annotations have no length; chords last
+    as long as their first note; tuplets, broken rhythms (> <) and meter or unit changes inside the tune are
+    followed. Bars with no notes (between two adjacent barlines) are left out, their barlines joined to the
+    neighbours'.
+    """
+    meter, unit = None, Fraction(1, 8)
+    bars, length, left, has_notes, pending = [], Fraction(0), "", False, ""
+    tuplet_scale, tuplet_left, next_scale, last = Fraction(1), 0, Fraction(1), None
+
+    def close(barline):
+        nonlocal length, left, has_notes, last
+        if has_notes:
+            bars.append([length, meter, left, barline])
+            left = barline
+        else:
+            left = (left + barline) if bars or left else barline
+            if bars:
+                bars[-1][3] += barline
+        length, has_notes, last = Fraction(0), False, None
+
+    def add(value):
+        nonlocal length, has_notes, tuplet_left, next_scale, last
+        if tuplet_left:
+            value, tuplet_left = value * tuplet_scale, tuplet_left - 1
+        value, next_scale = value * next_scale, Fraction(1)
+        length, has_notes, last = length + value, True, value
+
+    for line in text.split("\n"):
+        field = _FIELD_LINE.match(line)
+        if field:
+            name, value = field.group(1).upper(), field.group(2)
+            if name == "M":
+                meter = meter_bar_length(value)
+            elif name == "L" and meter_bar_length(value) is not None:
+                unit = meter_bar_length(value)
+            continue
+        line = _ZERO_LENGTH.sub(" ", line.split("%")[0])
+        i = 0
+        while i < len(line):
+            c = line[i]
+            if (match := _INLINE_FIELD.match(line, i)):
+                name, value = match.group(1).upper(), match.group(2)
+                if name == "M":
+                    meter = meter_bar_length(value)
+                elif name == "L" and meter_bar_length(value) is not None:
+                    unit = meter_bar_length(value)
+                i = match.end()
+            elif (match := _BARLINE.match(line, i)) and match.group():
+                close(match.group())
+                i = match.end()
+            elif (match := _TUPLET.match(line, i)):
+                p = int(match.group(1))
+                q = int(match.group(2)) if match.group(2) else _tuplet_time(p, meter)
+                tuplet_scale, tuplet_left = Fraction(q, p), int(match.group(3)) if match.group(3) else p
+                i = match.end()
+            elif c in "[+":                                   # a chord: as long as its first note
+                end = line.find("]" if c == "[" else "+", i + 1)
+                end = len(line) if end < 0 else end
+                inner = _NOTE.search(line, i + 1, end)
+                value = _length(line, inner.end())[0] if inner else Fraction(1)
+                multiplier, i = _length(line, end + 1)
+                add(value * multiplier * unit)
+            elif c in "<>":                                   # broken rhythm: a> b = 3/2 a, 1/2 b
+                run = len(re.match(r"[<>]+", line[i:]).group())
+                short = Fraction(1, 2 ** run)
+                if last is not None:
+                    factor = 2 - short if c == ">" else short
+                    length += last * (factor - 1)
+                next_scale = short if c == ">" else 2 - short
+                i += run
+            elif (match := _NOTE.match(line, i)):
+                value, i = _length(line, match.end())
+                if match.group() == "Z":                      # Z: whole bars of rest
+                    length, has_notes = length + value * (meter or 0), True
+                else:
+                    add(value * unit)
+            else:
+                i += 1
+    close("")
+    return [tuple(bar) for bar in bars]
+
+
+def unbalanced(text):
+    """'' when the body's slurs (), chords [], grace notes {} and annotations "" open and close in order
+    (tuplet marks such as (3, barlines such as [| and |], ending marks [1 and inline fields [K:...] are not
+    brackets); otherwise one sentence saying what is unbalanced."""
+    body = "\n".join(line for line in text.split("\n") if not _FIELD_LINE.match(line))
+    if any(line.count('"') % 2 for line in body.split("\n")):
+        return 'an annotation\'s quote (") is not closed on its line'
+    body = re.sub(r'"[^"\n]*"|![^!\n]*!', " ", body)
+    body = _INLINE_FIELD.sub(" ", _TUPLET.sub(" ", body))
+    body = re.sub(r"\[\||\|\]|\[\d", " ", body)
+    depth = {"(": 0, "[": 0, "{": 0}
+    closing = {")": "(", "]": "[", "}": "{"}
+    names = {"(": "slur", "[": "chord", "{": "grace-note group"}
+    for char in body:
+        if char in depth:
+            if char != "(" and depth[char]:
+                return f"a {names[char]} opens inside another ({char} before the previous one closed)"
+            depth[char] += 1
+        elif char in closing:
+            if not depth[closing[char]]:
+                return f"a {names[closing[char]]} closes ({char}) that was never opened"
+            depth[closing[char]] -= 1
+    still_open = [names[c] for c, n in depth.items() if n]
+    return f"a {still_open[0]} is never closed" if still_open else ""
+
+
+def wrong_bars(bars):
+    """Numbers (from 1) of the bars of `tune_bars` whose length breaks the meter: longer than one bar anywhere, or
+    shorter where a bar must be complete. The first and last bars, and a bar beside a section barline (a double
+    bar, a repeat, an ending), may be shorter: a pick-up, its complement, first and second endings."""
+    wrong = []
+    for number, (length, meter, left, right) in enumerate(bars, start=1):
+        if meter is None or length == meter:
+            continue
+        may_be_short = number in (1, len(bars)) or left != "|" or right != "|"
+        if length > meter or not may_be_short:
+            wrong.append(number)
+    return wrong
+
+
 @dataclass
 class BarReport:
-    """What `check_tune` found. full_share: share of inner bars whose length equals the meter's bar."""
+    """What `check_tune` found. bars: how many bars; wrong_bars: numbers of the bars whose length breaks the
+    meter (see `wrong_bars`); why: the first rule the tune breaks, '' when it is valid."""
     has_meter: bool
     has_key: bool
     parsed: bool
     bars: int
-    full_share: float
+    wrong_bars: list
     valid: bool
     why: str
 
 
-def check_tune(text, min_bars=MIN_BARS, min_full_share=MIN_FULL_SHARE):
+def check_tune(text, min_bars=MIN_BARS):
     """The course's strict test of a tune, stated in full:
 
-    1. the header has a meter line (`M:`) and a key line (`K:`), and music21 finds the meter;
-    2. music21 parses the text without an error;
-    3. the tune has at least `min_bars` bars;
-    4. at least `min_full_share` of its inner bars (first and last left out: a pick-up and its
-       complement are legitimately short) last exactly one bar of the meter.
+    1. the header has a meter line (`M:`) with a regular meter (such as 6/8 or C|) and a key line (`K:`);
+    2. slurs, chords, grace-note groups and annotations are balanced (`unbalanced`);
+    3. music21 parses the text without an error;
+    4. the tune has at least `min_bars` bars;
+    5. every complete bar lasts exactly one bar of the meter, counted from the notes as written (`tune_bars`):
+       no bar is longer, and only the first and last bars and the bars beside a section barline (double bar,
+       repeat, ending) may be shorter — a pick-up and its complement.
     """
     has_meter = re.search(r"^M:\s*\S", text, flags=re.M) is not None
     has_key = re.search(r"^K:\s*\S", text, flags=re.M) is not None
+
+    def report(parsed, bars=0, wrong=(), why=""):
+        return BarReport(has_meter, has_key, parsed, bars, list(wrong), not why, why)
+
     if not (has_meter and has_key):
-        return BarReport(has_meter, has_key, False, 0, 0.0, False, "no meter (M:) or key (K:) line")
+        return report(False, why="no meter (M:) or key (K:) line")
+    meter = re.search(r"^M:(.*)$", text, flags=re.M).group(1)
+    if meter_bar_length(meter) is None:
+        return report(False, why=f"the meter {meter.strip()!r} is not a regular one")
+    problem = unbalanced(text)
+    if problem:
+        return report(False, why=problem)
     try:
-        score = parse_abc_tune(text)
+        parse_abc_tune(text)
     except ValueError as exc:
-        return BarReport(has_meter, has_key, False, 0, 0.0, False, str(exc))
-    parts = list(score.parts) if hasattr(score, "parts") and len(score.parts) else [score]
-    measures = list(parts[0].getElementsByClass("Measure"))
-    meters = list(parts[0].recurse().getElementsByClass("TimeSignature"))
-    if not meters:
-        return BarReport(has_meter, has_key, True, len(measures), 0.0, False, "music21 found no meter")
-    bar = meters[0].barDuration.quarterLength
-    inner = measures[1:-1]
-    full = sum(math.isclose(m.duration.quarterLength, bar) for m in inner) / len(inner) if inner else 0.0
-    if len(measures) < min_bars:
-        return BarReport(has_meter, has_key, True, len(measures), full, False, f"only {len(measures)} bars")
-    if full < min_full_share:
-        return BarReport(has_meter, has_key, True, len(measures), full, False, f"only {full:.0%} of the bars are full")
-    return BarReport(has_meter, has_key, True, len(measures), full, True, "")
+        return report(False, why=str(exc))
+    bars = tune_bars(text)
+    wrong = wrong_bars(bars)
+    if len(bars) < min_bars:
+        return report(True, len(bars), wrong, f"only {len(bars)} bars")
+    if wrong:
+        return report(True, len(bars), wrong, f"bar {wrong[0]} lasts {bars[wrong[0] - 1][0]} of a whole note, "
+                                              f"a bar of the meter {bars[wrong[0] - 1][1]}")
+    return report(True, len(bars), wrong)
 
 
 def valid_share(texts, **kwargs):

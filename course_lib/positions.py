@@ -6,6 +6,10 @@ position t in dimension pair (2k, 2k + 1) is a point on a circle turning at angu
 omega_k = 10000 ** (-2k / d_model):
 
     PE[t, 2k] = sin(omega_k * t),    PE[t, 2k + 1] = cos(omega_k * t)
+
+Moving every hand on by Delta steps is one fixed rotation: PE[t + Delta] = PE[t] @ offset_rotation(Delta),
+whatever t. Rotary encodings apply such rotations to queries and keys instead, so that their dot
+product depends on the two positions only through the offset.
 """
 import math
 
@@ -24,6 +28,37 @@ def sinusoidal_positions(T, d_model):
     pe[:, 0::2] = torch.sin(t * omega)
     pe[:, 1::2] = torch.cos(t * omega)
     return pe.float()
+
+
+def _pair_angles(positions, d_model):
+    """Angles omega_k * t: positions (T,) -> (T, d_model / 2), float64."""
+    omega = torch.exp(-math.log(10000.0) * torch.arange(0, d_model, 2, dtype=torch.float64) / d_model)
+    return torch.as_tensor(positions, dtype=torch.float64)[:, None] * omega
+
+
+def offset_rotation(delta, d_model):
+    """R: (d_model, d_model) float64 with PE[t + delta] = PE[t] @ R for every t (row vectors): a rotation by
+    omega_k * delta in each dimension pair (2k, 2k + 1). It depends on the offset delta only, not on t."""
+    angle = _pair_angles([delta], d_model)[0]                               # (d_model/2,)
+    R = torch.zeros(d_model, d_model, dtype=torch.float64)
+    even, odd = torch.arange(0, d_model, 2), torch.arange(1, d_model, 2)
+    R[even, even], R[even, odd] = torch.cos(angle), -torch.sin(angle)      # new sin = sin cos + cos sin
+    R[odd, even], R[odd, odd] = torch.sin(angle), torch.cos(angle)         # new cos = cos cos - sin sin
+    return R
+
+
+def rotary(x):
+    """Rotary position encoding: x: (T, ..., d) even d -> the same shape, pair (2k, 2k + 1) of step t rotated
+    by the angle omega_k * t. For rotated queries and keys, q_i . k_j depends on i and j only through j - i."""
+    T, d = x.shape[0], x.shape[-1]
+    if d % 2:
+        raise ValueError(f"the last axis of x must be even (dimensions rotate in pairs), got {d}.")
+    angle = _pair_angles(torch.arange(T), d).to(x.dtype).reshape(T, *[1] * (x.dim() - 2), d // 2)
+    first, second = x[..., 0::2], x[..., 1::2]
+    out = torch.empty_like(x)
+    out[..., 0::2] = first * torch.cos(angle) - second * torch.sin(angle)
+    out[..., 1::2] = first * torch.sin(angle) + second * torch.cos(angle)
+    return out
 
 
 def is_permutation_equivariant(f, x, rng, n_trials=3, atol=1e-5):

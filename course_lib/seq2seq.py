@@ -52,7 +52,7 @@ def sequence_accuracy(pred, target, mask=None):
 
 
 class EncoderDecoder(torch.nn.Module):
-    """GRU encoder, GRU decoder started from the encoder's final state (nothing else)."""
+    """GRU encoder, GRU decoder whose initial state h_{-1} is the encoder's final state h_{L-1} (nothing else)."""
 
     def __init__(self, n_symbols=8, hidden=32, embed=16):
         super().__init__()
@@ -102,6 +102,7 @@ def train_reverse(model, lengths, steps=1500, batch=64, lr=3e-3, seed=0, n_symbo
 REVERSE_TRAIN_LENGTHS = tuple(range(2, 17))
 REVERSE_TEST_LENGTHS = (2, 4, 6, 8, 10, 12, 14, 16)
 REVERSE_FILE = __import__("pathlib").Path(__file__).resolve().parent.parent / "benchmarks" / "reverse_accuracy.json"
+BOTTLENECK_FILE = REVERSE_FILE.with_name("bottleneck_sweep.json")
 
 
 def reverse_curve(model_class, hidden=32, steps=1500, seed=0):
@@ -144,14 +145,30 @@ def time_forward_passes(lengths, batch=32, hidden=128, repeats=5):
     return timings
 
 
-class AttentionEncoderDecoder(EncoderDecoder):
-    """The encoder-decoder with attention (Bahdanau et al.'s layout): a bidirectional GRU encoder of the
-    same total width H, and at every output step the decoder's state queries all encoder states
-    (dot-product attention, chapter 09); the read-out sees [decoder state, attended context]."""
+class BidirectionalEncoderDecoder(EncoderDecoder):
+    """The encoder-decoder with a bidirectional GRU encoder of the same total width H (H/2 per direction) and
+    still no attention: the decoder starts from the two directions' final states side by side, (1, B, H), and
+    sees nothing else. It separates what a bidirectional encoder buys from what attention buys."""
 
     def __init__(self, n_symbols=8, hidden=32, embed=16):
         super().__init__(n_symbols, hidden, embed)
         self.encoder = torch.nn.GRU(embed, hidden // 2, bidirectional=True)
+
+    def encode(self, tokens):
+        """tokens (L, B) -> (1, B, H): the forward direction's last state and the backward direction's."""
+        final = self.encoder(self.embed(tokens))[1]                # (2, B, H/2)
+        return torch.cat([final[0], final[1]], dim=-1)[None]
+
+
+class AttentionEncoderDecoder(BidirectionalEncoderDecoder):
+    """The encoder-decoder with attention: the bidirectional GRU encoder above keeps all its states, and at every
+    output step the decoder's *current* state (after reading that step's input) is the query over them —
+    dot-product attention (chapter 09), the read-out sees [decoder state, attended context]. This is Luong et
+    al.'s (2015) dot-product layout; Bahdanau et al.'s (2014) scores with a small MLP and queries with the
+    decoder's *previous* state, feeding the context into the decoder's input."""
+
+    def __init__(self, n_symbols=8, hidden=32, embed=16):
+        super().__init__(n_symbols, hidden, embed)
         self.readout = torch.nn.Linear(2 * hidden, n_symbols + 1)
 
     def encode(self, tokens):
@@ -177,3 +194,21 @@ class AttentionEncoderDecoder(EncoderDecoder):
         out, _ = self.decoder(self.embed(torch.cat([start, targets[:-1]])), final)
         logits, weights = self._read(out, enc_states)
         return (logits, weights) if return_weights else logits
+
+
+BOTTLENECK_MODELS = {"GRU": EncoderDecoder, "bidirectional GRU": BidirectionalEncoderDecoder}
+# What moves the reverse task's cliff (benchmarks/bottleneck_sweep.py): each run changes one thing of chapter
+# 07's model (GRU, H = 32, 1500 updates, seed 0). label: (model, hidden size H, updates, seed)
+BOTTLENECK_RUNS = {
+    **{f"GRU, H={H}": ("GRU", H, 1500, 0) for H in (16, 32, 64, 128)},
+    "GRU, H=32, seed 1": ("GRU", 32, 1500, 1),
+    "GRU, H=32, seed 2": ("GRU", 32, 1500, 2),
+    "GRU, H=32, 4x the updates": ("GRU", 32, 6000, 0),
+    "bidirectional GRU, H=32, no attention": ("bidirectional GRU", 32, 1500, 0),
+}
+
+
+def bottleneck_run(label):
+    """{L: sequence accuracy} of one run of BOTTLENECK_RUNS, trained from scratch."""
+    model, hidden, steps, seed = BOTTLENECK_RUNS[label]
+    return reverse_curve(BOTTLENECK_MODELS[model], hidden=hidden, steps=steps, seed=seed)[0]

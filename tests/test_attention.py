@@ -46,14 +46,17 @@ def test_bad_shapes_are_named():
         causal_mask(0)
 
 
-def test_unscaled_dot_products_saturate_the_softmax():
-    var, entropy_unscaled, entropy_scaled, grad_unscaled, grad_scaled = {}, {}, {}, {}, {}
-    for d in (4, 256):
-        entropy_scaled[d], grad_scaled[d], var[d] = softmax_saturation(d, scaled=True)
-        entropy_unscaled[d], grad_unscaled[d], _ = softmax_saturation(d, scaled=False)
-    assert 0.8 < var[256] / 256 < 1.2 and 0.7 < var[4] / 4 < 1.3
-    assert entropy_unscaled[256] < 0.5 * entropy_scaled[256]
-    assert abs(entropy_scaled[256] - entropy_scaled[4]) < 0.5
+def test_unscaled_dot_products_saturate_the_softmax_and_the_typical_gradient_vanishes():
+    scaled = {d: softmax_saturation(d, scaled=True) for d in (4, 1024)}
+    unscaled = {d: softmax_saturation(d, scaled=False) for d in (4, 1024)}
+    assert 0.8 < scaled[1024]["var_scores"] / 1024 < 1.2 and 0.7 < scaled[4]["var_scores"] / 4 < 1.3
+    assert unscaled[1024]["entropy"] < 0.5 * scaled[1024]["entropy"]
+    assert abs(scaled[1024]["entropy"] - scaled[4]["entropy"]) < 0.5
+    # unscaled: the score gradient and the typical query gradient collapse, a large share of queries gets
+    # almost none; the mean does not show it (a few unsaturated queries times |k| ~ sqrt(d_k))
+    assert unscaled[1024]["median_dscores"] < 0.01 * scaled[1024]["median_dscores"]
+    assert unscaled[1024]["median_dq"] < 0.1 * scaled[1024]["median_dq"] and unscaled[1024]["share_small_dq"] > 0.25
+    assert unscaled[1024]["mean_dq"] > scaled[1024]["mean_dq"] and scaled[1024]["share_small_dq"] == 0.0
 
 
 def test_attention_encoder_is_causal():

@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 import torch
 
-from course_lib.positions import (OrderClassifier, is_permutation_equivariant, order_accuracy, sinusoidal_positions,
-                                  train_order_classifier, which_first_task)
+from course_lib.positions import (OrderClassifier, is_permutation_equivariant, offset_rotation, order_accuracy, rotary,
+                                  sinusoidal_positions, train_order_classifier, which_first_task)
 
 
 def test_sinusoidal_matches_the_formula():
@@ -22,6 +22,34 @@ def test_dot_product_depends_only_on_the_offset():
     for offset in (1, 5, 17):
         dots = (pe[:-offset] * pe[offset:]).sum(-1)
         assert dots.max() - dots.min() < 1e-5
+
+
+def test_the_dot_product_of_codes_cannot_tell_before_from_after():
+    pe = sinusoidal_positions(64, 32).double()
+    for offset in (1, 5, 17):
+        assert torch.allclose(pe[20] @ pe[20 + offset], pe[20] @ pe[20 - offset], atol=1e-9)
+
+
+def test_an_offset_is_one_rotation_whatever_the_position():
+    pe = sinusoidal_positions(80, 16).double()
+    for delta in (1, 7, 30):
+        R = offset_rotation(delta, 16)
+        assert torch.allclose(pe[:-delta] @ R, pe[delta:], atol=1e-6)
+        assert torch.allclose(R @ R.T, torch.eye(16, dtype=torch.float64), atol=1e-12)  # a rotation
+
+
+def test_rotary_scores_depend_on_the_offset_only_and_on_its_sign():
+    g = torch.Generator().manual_seed(0)
+    q = torch.randn(1, 8, generator=g, dtype=torch.float64).expand(30, 8)   # the same query and key
+    k = torch.randn(1, 8, generator=g, dtype=torch.float64).expand(30, 8)   # at every position
+    scores = rotary(q) @ rotary(k).T                                        # (30, 30): scores[i, j]
+    for delta in (-5, 3, 11):
+        diagonal = torch.diagonal(scores, offset=delta)
+        assert diagonal.max() - diagonal.min() < 1e-9
+    assert abs(scores[10, 13] - scores[13, 10]) > 1e-3
+    assert torch.allclose(rotary(q)[0], q[0]) and rotary(torch.zeros(4, 2, 6)).shape == (4, 2, 6)
+    with pytest.raises(ValueError, match="even"):
+        rotary(torch.zeros(3, 5))
 
 
 @pytest.mark.parametrize("T, d", [(0, 4), (3, 5), (3, 0), (2.5, 4), (3, True)])

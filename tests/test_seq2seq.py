@@ -1,9 +1,12 @@
 """Chapter 07: the encoder-decoder, greedy decoding, sequence accuracy, and the timing helper."""
+import json
+
 import numpy as np
 import pytest
 import torch
 
-from course_lib.seq2seq import (EncoderDecoder, accuracy_by_length, greedy_decode, reverse_task, sequence_accuracy,
+from course_lib.seq2seq import (BOTTLENECK_FILE, BOTTLENECK_RUNS, BidirectionalEncoderDecoder, EncoderDecoder,
+                                accuracy_by_length, bottleneck_run, greedy_decode, reverse_task, sequence_accuracy,
                                 time_forward_passes, train_reverse)
 
 
@@ -26,8 +29,9 @@ def test_greedy_decode_feeds_predictions_back():
     assert greedy_decode(step, None, torch.tensor([0, 3]), 3).tolist() == [[1, 4], [2, 0], [3, 1]]
 
 
-def test_teacher_forced_logits_match_step_by_step_decoding():
-    model = EncoderDecoder(hidden=16)
+@pytest.mark.parametrize("model_class", [EncoderDecoder, BidirectionalEncoderDecoder])
+def test_teacher_forced_logits_match_step_by_step_decoding(model_class):
+    model = model_class(hidden=16)
     tokens, targets = reverse_task(6, 4, torch.Generator().manual_seed(1))
     with torch.no_grad():
         forced = model(tokens, targets)
@@ -44,6 +48,20 @@ def test_bottleneck_accuracy_falls_with_length():
     model = train_reverse(EncoderDecoder(hidden=32), lengths=list(range(2, 17)), steps=800)
     acc = accuracy_by_length(model, [2, 16])
     assert acc[2] > 0.8 and acc[16] < 0.1
+
+
+def test_bidirectional_encoder_hands_over_one_vector_of_width_H():
+    model = BidirectionalEncoderDecoder(hidden=16)
+    assert model.encode(torch.ones(5, 3, dtype=torch.long)).shape == (1, 3, 16)
+
+
+def test_bottleneck_sweep_file_matches_a_fresh_run():
+    saved = json.loads(BOTTLENECK_FILE.read_text())["runs"]
+    assert set(saved) == set(BOTTLENECK_RUNS)
+    torch.set_num_threads(1)  # as benchmarks/bottleneck_sweep.py
+    label = "bidirectional GRU, H=32, no attention"
+    for L, acc in bottleneck_run(label).items():
+        assert abs(saved[label]["accuracy"][str(L)] - acc) < 0.05, (label, L)
 
 
 def test_timing_helper_returns_one_time_per_length():
