@@ -1,8 +1,10 @@
 """Seal a graded kernel off from the machine with bubblewrap (`bwrap`, Debian/Ubuntu package `bubblewrap`).
 
-Inside the sandbox the whole file system is read-only, except the submission's own scratch folder; `/tmp`,
-the class folder and the grading output are replaced by empty read-only folders, so one submission can
-neither read nor change another's files or the grades. There is no network (only the sandbox's own
+Inside the sandbox the kernel sees only the system's programs and libraries (`/usr`, `/etc`, ...), the
+Python installation and the course's code, all read-only, and its own scratch folder, the one place it
+can write. Home folders, `/run`, `/var`, `/tmp`, the class folder and the grading output are not there at
+all: one submission can neither read nor change another's files or the grades, nor reach a Unix socket
+of the machine (a read-only mount would not stop `connect()`). There is no network (only the sandbox's own
 loopback), and the kernel gets its own PID namespace: when the kernel is stopped, every process it
 started, detached daemons included, dies with it. The grader talks to the kernel over Unix sockets in
 the scratch folder.
@@ -45,6 +47,11 @@ def isolation():
     return path, ""
 
 
+# The system's own read-only parts a Python kernel needs: programs, libraries, configuration (/etc: the
+# dynamic linker's cache, certificates, fonts), and /sys, where torch and OpenMP count the CPUs.
+SYSTEM_PATHS = ("usr", "bin", "sbin", "lib", "lib32", "lib64", "libx32", "etc", "sys")
+
+
 def _essential_paths():
     """Folders the kernel must be able to read: the Python installation and the course's code."""
     course = Path(__file__).resolve().parent.parent
@@ -85,7 +92,17 @@ def wrap(argv, scratch, private=(), private_files=(), bwrap_path=None, empty_fil
             hidden.append(folder)
     shown = [e for e in _essential_paths() if _inside(e, hidden)]
     shown = [e for i, e in enumerate(shown) if not _inside(e, shown[:i])]
-    command = [bwrap_path or isolation()[0], "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc"]
+    command = [bwrap_path or isolation()[0]]
+    for name in SYSTEM_PATHS:  # an allow-list: what is not named here or in _essential_paths() is not there
+        path = Path("/", name)
+        if path.is_symlink():  # /bin -> usr/bin on merged-/usr systems
+            command += ["--symlink", os.readlink(path), str(path)]
+        elif path.is_dir():
+            command += ["--ro-bind", str(path), str(path)]
+    for folder in _essential_paths():
+        if not _inside(folder, [Path("/", name) for name in SYSTEM_PATHS]):
+            command += ["--ro-bind", str(folder), str(folder)]
+    command += ["--dev", "/dev", "--proc", "/proc"]
     for folder in hidden:
         command += ["--tmpfs", str(folder)]
     for folder in shown:
@@ -97,6 +114,7 @@ def wrap(argv, scratch, private=(), private_files=(), bwrap_path=None, empty_fil
     command += ["--bind", str(scratch), str(scratch), "--dir", f"{scratch}/.tmp"]
     for folder in hidden:  # read-only too, once the folders mounted inside them exist
         command += ["--remount-ro", str(folder)]
+    command += ["--remount-ro", "/"]  # bwrap's own root (a tmpfs holding the mount points) as well
     command += ["--chdir", str(scratch),
                 "--unshare-net", "--unshare-pid", "--unshare-ipc", "--unshare-uts",
                 "--die-with-parent", "--new-session"]

@@ -9,10 +9,12 @@ next_step_pairs (it reached a loopback port), pad_batch (it wrote outside its sc
 import json
 import os
 import secrets
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -209,3 +211,22 @@ def test_a_submission_inside_the_course_folder_is_replaced_by_an_empty_file(tmp_
     other = ROOT / "solutions" / f"{CH01}.ipynb"
     code = f"import course_lib; print(len(open({str(other)!r}).read()))"
     assert run_sealed(code, tmp_path, private=[ROOT], private_files=[other]) == ["0"]
+
+
+@SEALED
+def test_a_unix_socket_of_the_machine_cannot_be_reached(tmp_path):
+    """A read-only file system does not stop connect(): the sandbox shows only the system's own folders,
+    Python and the course, so a socket in a home folder (a Docker or Jupyter socket, say) is not there."""
+    outside = Path(tempfile.mkdtemp(prefix="course-sandbox-socket-", dir=Path.home()))
+    try:
+        server = socket.socket(socket.AF_UNIX)
+        server.bind(str(outside / "s.sock"))
+        server.listen(1)
+        code = f"import socket; print(socket.socket(socket.AF_UNIX).connect_ex({str(outside / 's.sock')!r}) != 0)"
+        assert run_sealed(code, tmp_path) == ["True"]
+        probe = socket.socket(socket.AF_UNIX)  # the same connection from outside the sandbox works
+        assert probe.connect_ex(str(outside / "s.sock")) == 0
+        probe.close()
+        server.close()
+    finally:
+        shutil.rmtree(outside, ignore_errors=True)
