@@ -34,6 +34,7 @@ from course_lib.checks.core import (NOT_IMPLEMENTED_NOTE, REFERENCE_NOTE, CheckR
 
 GRADER_KERNEL = "course-grader"
 PROBE_SOURCE = Path(probe_module.__file__).read_text(encoding="utf-8")
+START_ATTEMPTS = 3  # a kernel that dies before its first reply is started again, up to this many times in all
 
 
 @dataclass
@@ -249,10 +250,13 @@ class NotebookRun:
         """Execute the notebook, then every probe request. requests: {name: request dict}.
         Returns {name: probe result dict or a message saying why there is none}."""
         results, pending, probing = {}, list(requests), None
+        failed_starts = 0
         while True:
             self.client = self._new_client()
+            started = False
             try:
                 with self.client.setup_kernel():
+                    started = True
                     self._remember_sandbox()
                     self._run_cells()
                     while pending:
@@ -272,6 +276,11 @@ class NotebookRun:
                         results[name] = "not graded: the notebook's kernel kept dying or ran out of time"
                     return results
             except Exception as exc:  # the kernel could not even start
+                failed_starts += 1
+                # No code of the submission runs before the kernel answers, so a failed start is the machine's
+                # (seen on a loaded machine grading in parallel): try again rather than score the learner 0.
+                if not started and failed_starts < START_ATTEMPTS and self._remaining() > 0:
+                    continue
                 for name in pending:
                     results[name] = f"not graded: the kernel could not start ({type(exc).__name__}: {exc})"
                 return results

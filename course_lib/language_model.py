@@ -63,7 +63,7 @@ class LMBudget:
     benchmarks/tune_language_model.py chose for chapter 06's ~30 s of CPU training."""
     steps: int = 400
     batch: int = 64
-    length: int = 64  # characters per training window (truncated BPTT length)
+    length: int = 64  # characters per training window (each from a zero state: windowed training)
     lr: float = 1e-2
     clip: float = 1.0
     schedule: str = "cosine"  # or "constant"

@@ -226,3 +226,30 @@ def test_single_notebook_json_is_gradescope_format(tmp_path):
     data = json.loads(target.read_text())
     assert data["score"] == data["extra_data"]["max_score"] == 7
     assert [t["name"] for t in data["tests"] if t["visibility"] == "visible"] == ["one_hot", "next_step_pairs", "pad_batch"]
+
+
+def test_a_kernel_that_dies_before_its_first_reply_is_started_again(tmp_path, monkeypatch):
+    """A start that fails is the machine's fault (no code of the submission has run yet): the grader tries
+    again instead of scoring a correct notebook 0; a kernel that never starts still gets a readable note."""
+    from course_lib import grade as grade_module
+    real = grade_module.NotebookRun._new_client
+    starts = {"n": 0}
+
+    def flaky(self, fail_first):
+        client = real(self)
+        starts["n"] += 1
+        if starts["n"] <= fail_first:
+            def dead(*args, **kwargs):
+                raise RuntimeError("Kernel died before replying to kernel_info")
+            client.setup_kernel = dead
+        return client
+
+    monkeypatch.setattr(grade_module.NotebookRun, "_new_client", lambda self: flaky(self, 1))
+    result, _ = grade(submit(tmp_path, solution()))
+    assert scores(result) == FULL and starts["n"] == 2
+
+    starts["n"] = 0
+    monkeypatch.setattr(grade_module.NotebookRun, "_new_client", lambda self: flaky(self, 99))
+    result, _ = grade(submit(tmp_path, solution()))
+    assert scores(result) == {name: 0 for name in FULL} and starts["n"] == grade_module.START_ATTEMPTS
+    assert "the kernel could not start" in feedback(result, "one_hot")
