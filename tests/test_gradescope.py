@@ -114,6 +114,7 @@ def test_a_bad_submission_still_gets_valid_results_with_score_zero(autograder, t
     results, _ = run_autograder(autograder, tmp_path, files)
     assert_spec_valid(results)
     assert results["score"] == 0 and words in results["output"]
+    assert results["extra_data"]["chapter"] == CH  # the assignment's chapter, even when none could be read
 
 
 def test_chapter_names_and_bad_settings(tmp_path):
