@@ -237,7 +237,7 @@ def check_tune(text, min_bars=MIN_BARS):
     bars = tune_bars(text)
     wrong = wrong_bars(bars)
     if len(bars) < min_bars:
-        return report(False, len(bars), wrong, f"only {len(bars)} bars")
+        return report(False, len(bars), wrong, f"only {len(bars)} bar" + ("" if len(bars) == 1 else "s"))
     if wrong:
         return report(False, len(bars), wrong, f"bar {wrong[0]} lasts {bars[wrong[0] - 1][0]} of a whole note, "
                                                f"a bar of the meter {bars[wrong[0] - 1][1]}")
