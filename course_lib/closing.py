@@ -103,6 +103,13 @@ def load_results(path=RESULTS_FILE):
     return json.loads(Path(path).read_text())
 
 
+def share_margin(p, n):
+    """How far two measured shares of n items may differ when the true share is p: two standard errors of
+    their difference. The results file was made on one CPU; on another, float rounding trains another model
+    (same seed, same budget) whose samples or predictions differ like a fresh draw of the n items."""
+    return 2 * (2 * p * (1 - p) / n) ** 0.5
+
+
 def save_results(results, path=RESULTS_FILE):
     Path(path).write_text(json.dumps(results, indent=2) + "\n")
 

@@ -276,11 +276,12 @@ class NotebookRun:
                         results[name] = "not graded: the notebook's kernel kept dying or ran out of time"
                     return results
             except Exception as exc:  # the kernel could not even start
-                failed_starts += 1
                 # No code of the submission runs before the kernel answers, so a failed start is the machine's
                 # (seen on a loaded machine grading in parallel): try again rather than score the learner 0.
-                if not started and failed_starts < START_ATTEMPTS and self._remaining() > 0:
-                    continue
+                if not started:
+                    failed_starts += 1
+                    if failed_starts < START_ATTEMPTS and self._remaining() > 0:
+                        continue
                 for name in pending:
                     results[name] = f"not graded: the kernel could not start ({type(exc).__name__}: {exc})"
                 return results
@@ -384,7 +385,7 @@ def grade_notebook(path, limits=None, seed=None, chapter=None, private=(), priva
     limits = limits or Limits()
     seed = secrets.randbelow(2**31) if seed is None else int(seed)
     start = time.monotonic()
-    result = SubmissionResult(path=str(path), seed=seed)
+    result = SubmissionResult(path=str(path), seed=seed, chapter=chapter)  # named even if unreadable
     try:
         nb = nbformat.read(str(path), as_version=4)
     except Exception as exc:

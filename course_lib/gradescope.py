@@ -145,7 +145,6 @@ def grade_submission(root, config, seed=None):
     print(result.table())  # for the instructor (results/stdout); learners see results.json only
     results = result.gradescope()
     results["extra_data"]["submission"] = str(notebooks[0].relative_to(folder))
-    results["extra_data"]["chapter"] = results["extra_data"].get("chapter") or config["chapter"]  # unreadable: none found
     if result.error:
         results["score"] = 0.0
     return results

@@ -93,6 +93,13 @@ def tune_bars(text):
                 bars[-1][3] += barline
         length, has_notes, last = Fraction(0), False, None
 
+    def set_field(name, value):  # M: and L: change how later notes and bars are counted; other fields don't
+        nonlocal meter, unit
+        if name.upper() == "M":
+            meter = meter_bar_length(value)
+        elif name.upper() == "L" and meter_bar_length(value) is not None:
+            unit = meter_bar_length(value)
+
     def add(value):
         nonlocal length, has_notes, tuplet_left, next_scale, last
         if tuplet_left:
@@ -103,22 +110,14 @@ def tune_bars(text):
     for line in text.split("\n"):
         field = _FIELD_LINE.match(line)
         if field:
-            name, value = field.group(1).upper(), field.group(2)
-            if name == "M":
-                meter = meter_bar_length(value)
-            elif name == "L" and meter_bar_length(value) is not None:
-                unit = meter_bar_length(value)
+            set_field(*field.groups())
             continue
         line = _ZERO_LENGTH.sub(" ", line.split("%")[0])
         i = 0
         while i < len(line):
             c = line[i]
             if (match := _INLINE_FIELD.match(line, i)):
-                name, value = match.group(1).upper(), match.group(2)
-                if name == "M":
-                    meter = meter_bar_length(value)
-                elif name == "L" and meter_bar_length(value) is not None:
-                    unit = meter_bar_length(value)
+                set_field(*match.groups())
                 i = match.end()
             elif (match := _BARLINE.match(line, i)) and match.group():
                 close(match.group())

@@ -93,14 +93,14 @@ def wrap(argv, scratch, private=(), private_files=(), bwrap_path=None, empty_fil
     shown = [e for e in _essential_paths() if _inside(e, hidden)]
     shown = [e for i, e in enumerate(shown) if not _inside(e, shown[:i])]
     command = [bwrap_path or isolation()[0]]
-    for name in SYSTEM_PATHS:  # an allow-list: what is not named here or in _essential_paths() is not there
-        path = Path("/", name)
+    system = [Path("/", name) for name in SYSTEM_PATHS]
+    for path in system:  # an allow-list: what is not named here or in _essential_paths() is not there
         if path.is_symlink():  # /bin -> usr/bin on merged-/usr systems
             command += ["--symlink", os.readlink(path), str(path)]
         elif path.is_dir():
             command += ["--ro-bind", str(path), str(path)]
     for folder in _essential_paths():
-        if not _inside(folder, [Path("/", name) for name in SYSTEM_PATHS]):
+        if not _inside(folder, system):
             command += ["--ro-bind", str(folder), str(folder)]
     command += ["--dev", "/dev", "--proc", "/proc"]
     for folder in hidden:
