@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from course_lib.progress import progress_bar
 from course_lib.reproducibility import get_device, seed_everything
 from course_lib.sequences import random_windows
 
@@ -95,8 +96,7 @@ def train_language_model(model, train_ids, budget=LMBudget(), progress=True):
     opt = torch.optim.Adam(model.parameters(), lr=budget.lr)
     steps = range(budget.steps)
     if progress:
-        from tqdm.auto import tqdm
-        steps = tqdm(steps, desc="training", mininterval=1.0)
+        steps = progress_bar(steps, desc="training")
     bits, start = [], time.perf_counter()
     for step in steps:
         for group in opt.param_groups:
