@@ -1,15 +1,24 @@
-# Two commands a learner needs: `make lab` and `make test`. Both create .venv and install the course first.
+# Two commands a learner needs: `make lab` and `make test`. Both create .venv and install the course first,
+# with the exact versions of requirements-lock.txt (the ones the stored outputs were made with).
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+LOCK   := requirements-lock.txt
+TORCH_CPU_INDEX := https://download.pytorch.org/whl/cpu
 
 .PHONY: install lab test exercises workspace grade clean
 
-# Re-install only when the dependency list changes.
-$(STAMP): pyproject.toml
+# Re-install only when the dependency lists change. On Linux without an NVIDIA GPU, torch comes first from
+# PyTorch's CPU wheel index (a small download instead of the multi-GB CUDA build); where that index cannot
+# be reached within a few seconds, the next line installs torch from the default index instead.
+$(STAMP): pyproject.toml $(LOCK)
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install -e .
+	@if [ "$$(uname -s)" = Linux ] && ! command -v nvidia-smi >/dev/null 2>&1; then \
+	    $(BIN)/python -m pip install --quiet --no-deps --timeout 5 --retries 0 \
+	        --index-url $(TORCH_CPU_INDEX) "$$(grep '^torch==' $(LOCK))" >/dev/null 2>&1 || true; \
+	fi
+	$(BIN)/python -m pip install -r $(LOCK) -e ".[lab,test]"
 	touch $(STAMP)
 
 install: $(STAMP)

@@ -10,10 +10,11 @@ import sys
 from course_lib.workspace import ROOT, main as make_workspace
 
 
-def lab_command(extra=()):
+def lab_command(extra=(), root=ROOT):
+    """The JupyterLab command line serving `root` (the repository), opening on chapter 00."""
     # Opening chapter 00 through the default URL (not a file argument) also makes the printed URL, the
     # one a learner without a display clicks, land on it.
-    cmd = [sys.executable, "-m", "jupyterlab", f"--ServerApp.root_dir={ROOT}",
+    cmd = [sys.executable, "-m", "jupyterlab", f"--ServerApp.root_dir={root}",
            "--LabApp.default_url=/lab/tree/notebooks/00_welcome.ipynb"]
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         cmd.append("--allow-root")
