@@ -7,6 +7,7 @@ and the `selenium` package (the course's test extra); skips with one line where 
 Set COURSE_SCREENSHOTS=folder to keep a screenshot of each page.
 """
 import contextlib
+import importlib.util
 import io
 import json
 import os
@@ -36,6 +37,8 @@ MATH = re.compile(r"\$[^$\n]+\$")
 PAGE_TIMEOUT = 90  # seconds for one notebook to render; generous for a busy machine
 
 webdriver = pytest.importorskip("selenium.webdriver", reason="selenium is not installed (pip install -e '.[test]')")
+if importlib.util.find_spec("jupyterlab") is None:
+    pytest.skip("JupyterLab is not installed (pip install -e '.[lab]')", allow_module_level=True)
 if not (CHROMIUM and CHROMEDRIVER):
     pytest.skip("no Chromium and chromedriver on this machine (Debian: apt-get install chromium chromium-driver)",
                 allow_module_level=True)
