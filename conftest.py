@@ -3,8 +3,8 @@ reported at the end (a report, never a failure: a slower or busier machine is no
 import collections
 import os
 
-# Stored outputs are the same at one thread and at two, and on a machine busy with other work one thread
-# is many times faster. Kernels started by nbval inherit the variable; seed_everything reads it.
+# Every output nbval compares is the same at one thread and at two, and on a machine busy with other work
+# one thread is many times faster. Kernels started by nbval inherit the variable; seed_everything reads it.
 os.environ.setdefault("COURSE_THREADS", "1")
 
 NOTEBOOK_TARGET_S = 60.0
