@@ -114,6 +114,8 @@ def server(tmp_path_factory):
                PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
     cmd = lab_command(root=root)  # what `make lab` runs, on the scratch copy
     cmd += [flag for flag in ("--no-browser", "--ip=127.0.0.1") if flag not in cmd]
+    # The app object in the page lets the test open notebooks the way the file browser does, without a reload.
+    cmd += ["--LabApp.expose_app_in_browser=True"]
     cmd += [f"--port={port}", "--ServerApp.port_retries=0", f"--IdentityProvider.token={token}",
             f"--LabApp.user_settings_dir={home / 'settings'}", f"--LabApp.workspaces_dir={home / 'workspaces'}"]
     log = open(home / "jupyterlab.log", "w")
@@ -152,7 +154,17 @@ def browser(tmp_path_factory):
 
 
 def open_notebook(browser, server, path):
-    browser.get(f"{server['url']}/lab/tree/{path}?reset&token={server['token']}")
+    """Open `path` as a learner does: the first one through its URL (what `make lab` prints), later ones
+    from inside the running JupyterLab (the file browser's command), closing the previous tab first. One
+    page load for the whole test keeps it fast; each notebook still renders from its file."""
+    app_running = browser.execute_script("return typeof window.jupyterapp !== 'undefined'")
+    if not app_running:
+        browser.get(f"{server['url']}/lab/tree/{path}?reset&token={server['token']}")
+        return
+    browser.execute_script(
+        "const app = window.jupyterapp;"
+        "app.commands.execute('application:close-all').then("
+        "  () => app.commands.execute('docmanager:open', {path: arguments[0]}));", path)
 
 
 def wait_for(browser, done, timeout=PAGE_TIMEOUT):
@@ -162,7 +174,7 @@ def wait_for(browser, done, timeout=PAGE_TIMEOUT):
         view = browser.execute_script(READ_PAGE)
         if done(view) or view["dialogs"] or time.monotonic() > deadline:
             return view
-        time.sleep(0.5)
+        time.sleep(0.2)
 
 
 def screenshot(browser, name):
@@ -227,11 +239,14 @@ def test_an_exercise_runs_through_the_ui_and_its_check_prints(browser, server):
 
 def printed_by_check(nb, check_index):
     """What the check cell prints for the unfinished exercise, run here in-process: the UI must show it."""
-    namespace, printed = {}, io.StringIO()
+    namespace, printed, summary = {}, io.StringIO(), io.StringIO()
     for cell in nb.cells[:check_index]:
         if cell.cell_type == "code":
             exec(cell.source, namespace)
-    with contextlib.redirect_stdout(printed):
-        exec(nb.cells[check_index].source, namespace)
+    # The cell's value is displayed as IPython would: the report on stdout, and for a failing exercise its
+    # one-line summary (for nbgrader's validate) on stderr. The UI shows both.
+    with contextlib.redirect_stdout(printed), contextlib.redirect_stderr(summary):
+        report = eval(nb.cells[check_index].source, namespace)
+        report._ipython_display_()
     assert printed.getvalue().strip(), "the check cell printed nothing in-process"
-    return printed.getvalue().strip()
+    return "\n".join(filter(None, [printed.getvalue().strip(), summary.getvalue().strip()]))
