@@ -3,8 +3,9 @@
     python -m course_lib.authoring notebooks/01_sequential_data.ipynb solutions/01_sequential_data.ipynb
     python -m course_lib.authoring --all      # every lecture and solution notebook, then exercises/
 
-Each notebook runs in a fresh kernel of this environment, from its own folder, on the CPU (a GPU is
-never used for stored outputs). Prints the execution time of each notebook.
+Each notebook runs in a fresh kernel of this environment, from its own folder, on the CPU at the course's
+default thread count: COURSE_DEVICE and COURSE_THREADS are ignored, so stored outputs never come from a GPU
+or another count. Prints the execution time of each notebook.
 """
 import argparse
 import os
@@ -17,7 +18,7 @@ from nbclient import NotebookClient
 
 from course_lib.build_exercises import ROOT, main as build_exercises
 
-CELL_TIMEOUT = 120
+CELL_TIMEOUT = 600  # as nbval's cell timeout in pyproject.toml: a hang guard, generous for a busy machine
 
 
 def execute_notebook(path, timeout=CELL_TIMEOUT):
@@ -26,15 +27,15 @@ def execute_notebook(path, timeout=CELL_TIMEOUT):
     nb = nbformat.read(path, as_version=4)
     for cell in nb.cells:
         cell.metadata.pop("execution", None)  # run timestamps would make every run a diff
-    env_device = os.environ.pop("COURSE_DEVICE", None)  # stored outputs always come from the CPU
+    # Stored outputs always come from the CPU at the course's default thread count, whatever this shell sets.
+    saved_env = {name: os.environ.pop(name) for name in ("COURSE_DEVICE", "COURSE_THREADS") if name in os.environ}
     try:
         start = time.perf_counter()
         NotebookClient(nb, timeout=timeout, kernel_name="python3", record_timing=False,
                        resources={"metadata": {"path": str(path.parent)}}).execute()
         elapsed = time.perf_counter() - start
     finally:
-        if env_device is not None:
-            os.environ["COURSE_DEVICE"] = env_device
+        os.environ.update(saved_env)
     nbformat.write(nb, path)
     return elapsed
 

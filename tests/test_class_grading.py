@@ -26,21 +26,21 @@ def timed_class_run(class_dir, out, jobs):
     return time.monotonic() - start
 
 
-def test_two_jobs_grade_a_class_of_six_clearly_faster_than_one(tmp_path, capsys):
-    class_dir = make_class(tmp_path / "class", 6)
-    one = timed_class_run(class_dir, tmp_path / "one", 1)
-    two = timed_class_run(class_dir, tmp_path / "two", 2)
+def test_two_jobs_grade_submissions_side_by_side_with_one_seed(tmp_path, capsys):
+    class_dir = make_class(tmp_path / "class", 4)
+    wall = timed_class_run(class_dir, tmp_path / "out", 2)
     err = capsys.readouterr().err
-    print(f"class of six: --jobs 1 {one:.1f} s, --jobs 2 {two:.1f} s (ratio {two / one:.2f})")
-    # Each submission is mostly a kernel start and its imports, CPU-bound: two workers get about twice the
-    # CPU share even on a busy 2-core machine (measured ratios 0.55-0.65); 0.85 leaves room for the noise.
-    assert two < 0.85 * one
-    for out in ("one", "two"):
-        rows = list(csv.DictReader((tmp_path / out / "summary.csv").open()))
-        assert [r["score"] for r in rows] == ["2.0"] * 6 and len({r["seed"] for r in rows}) == 1
-        seeds = {json.loads(p.read_text())["extra_data"]["seed"] for p in (tmp_path / out).glob("*.json")}
-        assert seeds == {int(rows[0]["seed"])}  # one seed for the whole class, recorded in every result
-    assert "grading [" in err and "6/6" in err
+    rows = list(csv.DictReader((tmp_path / "out" / "summary.csv").open()))
+    busy = sum(float(r["seconds"]) for r in rows)
+    print(f"class of four, --jobs 2: {wall:.1f} s of wall time for {busy:.1f} s of grading")
+    # Two workers grade two submissions at once, so the grading times add up to more than the wall time:
+    # about 2x here (one worker would stay below 1x). Unlike a speed-up over a --jobs 1 run, this holds on
+    # a machine busy with other work, where both runs would slow down by different amounts.
+    assert busy > 1.4 * wall
+    assert [r["score"] for r in rows] == ["2.0"] * 4 and len({r["seed"] for r in rows}) == 1
+    seeds = {json.loads(p.read_text())["extra_data"]["seed"] for p in (tmp_path / "out").glob("*.json")}
+    assert seeds == {int(rows[0]["seed"])}  # one seed for the whole class, recorded in every result
+    assert "grading [" in err and "4/4" in err
 
 
 def test_output_names_never_collide(tmp_path):
