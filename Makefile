@@ -13,10 +13,15 @@ TORCH_CPU_INDEX := https://download.pytorch.org/whl/cpu
 # PyTorch's CPU wheel index (a small download instead of the multi-GB CUDA build); where that index cannot
 # be reached within a few seconds, the next line installs torch from the default index instead.
 $(STAMP): pyproject.toml $(LOCK)
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' 2>/dev/null || { \
+	    echo "The course needs Python 3.11; '$(PYTHON)' is not. Run: make clean && make $(MAKECMDGOALS) PYTHON=python3.11"; \
+	    exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	@if [ "$$(uname -s)" = Linux ] && ! command -v nvidia-smi >/dev/null 2>&1; then \
+	    echo "Installing the CPU build of torch from $(TORCH_CPU_INDEX) ..."; \
 	    $(BIN)/python -m pip install --quiet --no-deps --timeout 5 --retries 0 \
-	        --index-url $(TORCH_CPU_INDEX) "$$(grep '^torch==' $(LOCK))" >/dev/null 2>&1 || true; \
+	        --index-url $(TORCH_CPU_INDEX) "$$(grep '^torch==' $(LOCK))" >/dev/null 2>&1 \
+	    || echo "... that index cannot be reached: torch comes from the default index (on Linux, the large CUDA build, unless a CPU wheel is served there)."; \
 	fi
 	$(BIN)/python -m pip install -r $(LOCK) -e ".[lab,test]"
 	touch $(STAMP)

@@ -4,7 +4,8 @@
 The zip holds, at its root, `setup.sh` (run once by Gradescope to build the image: Python 3.11, the CPU build
 of torch, bubblewrap and the course from the zip) and `run_autograder` (run for every submission: grades the
 one notebook in `$AUTOGRADER_ROOT/submission` and always writes `$AUTOGRADER_ROOT/results/results.json`),
-plus `autograder.json` (the chapter and limits) and `course/` (the course's package, pyproject and licence).
+plus `autograder.json` (the chapter and limits) and `course/` (the course's package, pyproject, lock file and
+licence).
 
 The default limits fit Gradescope's default container (about 768 MB of memory and half a CPU); chapters 06
 and 10 need more (see the README, "For instructors").
@@ -21,6 +22,7 @@ from pathlib import Path
 from course_lib.checks import CHAPTERS
 
 REPO = Path(__file__).resolve().parent.parent
+LOCK = "requirements-lock.txt"
 ROOT_DEFAULT = "/autograder"
 # Settings for Gradescope's default container (768 MB, half a CPU). memory_mb caps the kernel's address space,
 # not its memory: a kernel grading chapter 01 maps 1.36 GB but uses 0.26 GB (chapters 06 and 10: 1.5 GB and
@@ -34,7 +36,8 @@ TEST_KEYS = {"score", "max_score", "status", "name", "name_format", "number", "o
 SETUP_SH = """#!/usr/bin/env bash
 # Gradescope runs this once, as root, to build the image its autograder runs in (Ubuntu 22.04 base image).
 # It installs Python 3.11 (deadsnakes), bubblewrap (the sandbox each graded kernel runs in), the CPU build
-# of torch {torch} and the course from this zip (/autograder/source/course) into /autograder/venv.
+# of torch {torch} and the course from this zip (/autograder/source/course) into /autograder/venv, with the
+# exact versions of its requirements-lock.txt (the ones the course's checks were made with).
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 apt-get update
@@ -45,7 +48,7 @@ apt-get install -y --no-install-recommends python3.11 python3.11-venv
 python3.11 -m venv /autograder/venv
 /autograder/venv/bin/python -m pip install --upgrade pip
 /autograder/venv/bin/python -m pip install "torch=={torch}" --index-url https://download.pytorch.org/whl/cpu
-/autograder/venv/bin/python -m pip install /autograder/source/course
+/autograder/venv/bin/python -m pip install -c /autograder/source/course/requirements-lock.txt /autograder/source/course
 """
 
 RUN_AUTOGRADER = """#!/usr/bin/env bash
@@ -55,7 +58,8 @@ ROOT="${{AUTOGRADER_ROOT:-{root}}}"
 PYTHON="$ROOT/venv/bin/python"
 [ -x "$PYTHON" ] || PYTHON=python3
 export PYTHONPATH="$ROOT/source/course${{PYTHONPATH:+:$PYTHONPATH}}"
-export OMP_NUM_THREADS={threads} MKL_NUM_THREADS={threads} OPENBLAS_NUM_THREADS={threads}
+# COURSE_THREADS too: each notebook's seed_everything sets torch's threads from it (else to 2).
+export COURSE_THREADS={threads} OMP_NUM_THREADS={threads} MKL_NUM_THREADS={threads} OPENBLAS_NUM_THREADS={threads}
 mkdir -p "$ROOT/results"
 rm -f "$ROOT/results/results.json"
 "$PYTHON" -m course_lib.gradescope run --root "$ROOT" --config "$ROOT/source/autograder.json"
@@ -78,9 +82,10 @@ def chapter_name(text):
 
 
 def _torch_pin():
-    match = re.search(r'"torch==([^"]+)"', (REPO / "pyproject.toml").read_text(encoding="utf-8"))
+    """The torch version of requirements-lock.txt (pyproject.toml declares only a range)."""
+    match = re.search(r"^torch==(\S+)$", (REPO / LOCK).read_text(encoding="utf-8"), flags=re.M)
     if not match:
-        raise ValueError("pyproject.toml pins no torch version")
+        raise ValueError(f"{LOCK} pins no torch version")
     return match.group(1)
 
 
@@ -99,12 +104,13 @@ def build(chapter, out, **settings):
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     target = out / "autograder.zip"
+    setup_sh = SETUP_SH.format(torch=_torch_pin())  # before the zip is opened: a failed build leaves no file
     with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr(_executable(zipfile.ZipInfo("setup.sh")), SETUP_SH.format(torch=_torch_pin()))
+        archive.writestr(_executable(zipfile.ZipInfo("setup.sh")), setup_sh)
         archive.writestr(_executable(zipfile.ZipInfo("run_autograder")),
                          RUN_AUTOGRADER.format(root=ROOT_DEFAULT, threads=int(config["threads"])))
         archive.writestr("autograder.json", json.dumps(config, indent=2))
-        for name in ("pyproject.toml", "README.md", "LICENSE"):
+        for name in ("pyproject.toml", LOCK, "README.md", "LICENSE"):
             archive.write(REPO / name, f"course/{name}")
         for path in sorted((REPO / "course_lib").rglob("*.py")):
             archive.write(path, f"course/{path.relative_to(REPO)}")

@@ -70,14 +70,16 @@ def test_the_zip_has_setup_and_run_autograder_at_its_root(autograder):
         modes = {i.filename: i.external_attr >> 16 for i in archive.infolist()}
         setup = archive.read("setup.sh").decode()
         config = json.loads(archive.read("autograder.json"))
-    assert {"setup.sh", "run_autograder", "autograder.json", "course/pyproject.toml", "course/course_lib/grade.py",
-            "course/course_lib/checks/core.py"} <= names
+    assert {"setup.sh", "run_autograder", "autograder.json", "course/pyproject.toml", "course/requirements-lock.txt",
+            "course/course_lib/grade.py", "course/course_lib/checks/core.py"} <= names
     assert all(modes[n] & stat.S_IXUSR for n in ("setup.sh", "run_autograder"))
     assert config["chapter"] == CH
     assert setup.startswith("#!/usr/bin/env bash") and "set -euo pipefail" in setup
     assert "python3.11 python3.11-venv" in setup and "bubblewrap" in setup
     assert "download.pytorch.org/whl/cpu" in setup and '"torch==2.13.0"' in setup
-    assert "pip install /autograder/source/course" in setup
+    assert "pip install -c /autograder/source/course/requirements-lock.txt /autograder/source/course" in setup
+    run = archive_text(autograder, "run_autograder")
+    assert "export COURSE_THREADS=1 " in run  # the notebooks' seed_everything keeps the one thread
     subprocess.run(["bash", "-n", "-c", setup], check=True)  # well-formed shell
 
 
@@ -124,3 +126,16 @@ def test_chapter_names_and_bad_settings(tmp_path):
     with pytest.raises(ValueError, match="unknown autograder setting"):
         build("01", tmp_path, memory=1)
     assert main(["99", "--out", str(tmp_path)]) == 2
+
+
+def archive_text(zip_path, name):
+    with zipfile.ZipFile(zip_path) as archive:
+        return archive.read(name).decode()
+
+
+def test_a_build_that_fails_leaves_no_zip(tmp_path, monkeypatch):
+    import course_lib.gradescope as gradescope
+    monkeypatch.setattr(gradescope, "_torch_pin", lambda: (_ for _ in ()).throw(ValueError("no torch pin")))
+    with pytest.raises(ValueError, match="no torch pin"):
+        gradescope.build(CH, tmp_path)
+    assert not (tmp_path / "autograder.zip").exists()
