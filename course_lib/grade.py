@@ -33,6 +33,9 @@ from course_lib.checks.core import (NOT_IMPLEMENTED_NOTE, REFERENCE_NOTE, CheckR
                                     evaluate)
 
 GRADER_KERNEL = "course-grader"
+# Graded kernels compute on one thread: a call's CPU time (what the per-call limit measures) is then the
+# same on an idle and a busy machine, and no kernel competes with itself for the cores.
+ONE_THREAD = {name: "1" for name in ("COURSE_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")}
 PROBE_SOURCE = Path(probe_module.__file__).read_text(encoding="utf-8")
 START_ATTEMPTS = 3  # a kernel that dies before its first reply is started again, up to this many times in all
 
@@ -42,7 +45,7 @@ class Limits:
     """What one submission may use. Times in seconds."""
     cell_timeout: float = 30.0
     total_timeout: float = 120.0
-    call_timeout: float = 5.0
+    call_timeout: float = 5.0  # CPU seconds per call of a graded function (wall clock: probe.wall_backstop)
     memory_mb: int = 3072
     max_output_chars: int = 2_000_000
     max_restarts: int = 4
@@ -126,7 +129,7 @@ def _kernel_dir(root, memory_mb, sealed=None):
     if sealed is not None:
         argv = sandbox.wrap(argv, **sealed)
     spec = {"argv": argv, "display_name": "course grader", "language": "python",
-            "env": {"MPLBACKEND": "agg", "PYTHONDONTWRITEBYTECODE": "1"}}
+            "env": {"MPLBACKEND": "agg", "PYTHONDONTWRITEBYTECODE": "1", **ONE_THREAD}}
     (folder / "kernel.json").write_text(json.dumps(spec))
     return str(Path(root) / "kernels")
 
@@ -261,7 +264,10 @@ class NotebookRun:
                     self._run_cells()
                     while pending:
                         probing = pending[0]
-                        results[probing] = self._probe(requests[probing])
+                        request = requests[probing]
+                        if callable(request):  # built now, from the answers so far (stand-ins for failed helpers)
+                            request = request(results)
+                        results[probing] = self._probe(request)
                         pending.pop(0)
                         probing = None
                     return results
@@ -292,7 +298,8 @@ class NotebookRun:
                 "__course_probe_ns['probe'](get_ipython().user_ns, " + repr(json.dumps(request)) + ", " + repr(str(path)) + ")\n"
                 "del __course_probe_ns")
         self.nb.cells[self.probe_index].source = code
-        budget = self.limits.call_timeout * 2 + 5 + 0.5 * len(request["cases"])  # one timed-out call stops the rest
+        # one timed-out call stops the rest; the others are quick, however busy the machine is
+        budget = probe_module.wall_backstop(self.limits.call_timeout) + 5 + 0.5 * len(request["cases"])
         self._execute(self.probe_index, timeout=budget)
         if path.is_symlink() or not path.is_file():
             err = self.cell_errors.pop(self.probe_index, "no result was written")
@@ -330,10 +337,11 @@ def _where_defined(nb, name):
     return [i for i, c in enumerate(nb.cells) if c.cell_type == "code" and pattern.search(c.source)]
 
 
-def score_exercise(exercise, cases, result, nb, run):
-    """A Report from the probe's answer (a dict) or from a message saying why there is none."""
+def score_exercise(exercise, cases, result, nb, run, standins=()):
+    """A Report from the probe's answer (a dict) or from a message saying why there is none.
+    standins: the failed helpers the probe was asked to replace by the course's reference."""
     def whole(note):
-        return Report(exercise, [CheckResult(c.name, False, note) for c in cases], note)
+        return Report(exercise, [CheckResult(c.name, False, note, weight=c.weight) for c in cases], note)
 
     if isinstance(result, str):
         return whole(result)
@@ -364,7 +372,8 @@ def score_exercise(exercise, cases, result, nb, run):
     outcomes += [Outcome("error", message="no result for this check")] * (len(cases) - len(outcomes))
     if outcomes and all(o.kind == "error" and "reference implementation" in o.message for o in outcomes):
         return whole(REFERENCE_NOTE)
-    report = evaluate(exercise, cases, outcomes[:len(cases)])
+    used = set(result.get("uses") or ())
+    report = evaluate(exercise, cases, outcomes[:len(cases)], sorted(used & set(standins)))
     if report.note == NOT_IMPLEMENTED_NOTE:
         report.note = "not implemented yet"
     return report
@@ -397,12 +406,32 @@ def grade_notebook(path, limits=None, seed=None, chapter=None, private=(), priva
         return result
     exercises = CHAPTERS[result.chapter]
     cases = {ex.name: build_cases(ex, seed) for ex in exercises}
-    requests = {ex.name: {
-        "function": ex.name,
-        "reference": [ex.reference.__module__, ex.reference.__name__],
-        "cases": [{"args": probe_module.encode(tuple(c.args)), "kwargs": probe_module.encode(dict(c.kwargs))} for c in cases[ex.name]],
-        "call_timeout": limits.call_timeout,
-    } for ex in exercises}
+    reports, standins = {}, {}
+
+    def scored(ex, answers):
+        """The Report of ex (probed already), scored once."""
+        if ex.name not in reports:
+            reports[ex.name] = score_exercise(ex, cases[ex.name], answers.get(ex.name, "not graded"), nb, run,
+                                              standins.get(ex.name, ()))
+        return reports[ex.name]
+
+    def request(ex):
+        def build(answers):
+            # Helpers come earlier in the notebook, so they are probed and scored first; each one that
+            # fails its own checks is replaced by the course's reference while ex runs.
+            failed = [h for h in exercises if h.name in answers and h is not ex and not scored(h, answers).passed]
+            standins[ex.name] = [h.name for h in failed]
+            return {
+                "function": ex.name,
+                "reference": [ex.reference.__module__, ex.reference.__name__],
+                "cases": [{"args": probe_module.encode(tuple(c.args)), "kwargs": probe_module.encode(dict(c.kwargs))}
+                          for c in cases[ex.name]],
+                "call_timeout": limits.call_timeout,
+                "graded": [h.name for h in exercises if h is not ex],
+                "standins": {h.name: [h.reference.__module__, h.reference.__name__] for h in failed},
+            }
+        return build
+
     with tempfile.TemporaryDirectory(prefix="course-grade-") as tmp:
         workdir, grader_dir = Path(tmp) / "submission", Path(tmp) / "grader"
         workdir.mkdir()
@@ -413,15 +442,16 @@ def grade_notebook(path, limits=None, seed=None, chapter=None, private=(), priva
         if not run.isolated:
             print(f"course-grade: {path}: {run.isolation_note}", file=sys.stderr, flush=True)
         try:
-            answers = run.run(requests)
+            answers = run.run({ex.name: request(ex) for ex in exercises})
         except Exception as exc:  # a grader bug must not lose the other submissions' results
-            answers = {name: f"not graded: grader error {type(exc).__name__}: {exc}" for name in requests}
+            answers = {ex.name: f"not graded: grader error {type(exc).__name__}: {exc}" for ex in exercises}
+            reports.clear()  # helpers scored while the run went on are not graded either
         try:
             killed = run.end_all_processes()
         except RuntimeError as exc:  # nothing is scored while the submission may still be writing
             result.error, result.seconds = f"not graded: {exc}", time.monotonic() - start
             return result
-        result.reports = [score_exercise(ex, cases[ex.name], answers.get(ex.name, "not graded"), nb, run) for ex in exercises]
+        result.reports = [scored(ex, answers) for ex in exercises]
         result.hidden = {ex.name: [bool(c.hidden) for c in cases[ex.name]] for ex in exercises}
         result.notes = _notes(nb, run)
         if killed:

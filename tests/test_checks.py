@@ -4,7 +4,7 @@ import pytest
 
 from course_lib.checks import CHAPTERS, EXERCISES, check, compare_values, run_checks
 from course_lib.checks.core import Case, Outcome, judge, run_case
-from tests.broken import BROKEN, SEQUENCE_LOSS_BACKWARD_MISTAKES
+from tests.broken import BROKEN
 
 
 def copy_of(fn):
@@ -45,14 +45,6 @@ def test_a_broken_function_loses_marks_on_its_exercise_only(name, broken):
 def test_a_recognised_mistake_gets_a_hint():
     report = run_checks(BROKEN["pad_batch"][0], EXERCISES["pad_batch"], seed=0)
     assert any("time-first" in r.message for r in report.results)
-
-
-@pytest.mark.parametrize("broken", list(SEQUENCE_LOSS_BACKWARD_MISTAKES), ids=lambda f: f.__qualname__)
-@pytest.mark.parametrize("hidden", [False, True])
-def test_each_classic_mistake_of_the_loss_gradient_gets_its_own_hint(broken, hidden):
-    report = run_checks(broken, EXERCISES["sequence_loss_backward"], hidden=hidden, seed=3)
-    hinted = [r.message for r in report.results if not r.passed and "hint:" in r.message]
-    assert hinted and all(SEQUENCE_LOSS_BACKWARD_MISTAKES[broken] in m for m in hinted), report.text()
 
 
 def test_the_reference_itself_earns_nothing():
@@ -150,3 +142,123 @@ def test_no_reference_is_a_decorated_wrapper():
     """The grader trips on the reference's own __code__; a decorator (e.g. @torch.no_grad()) would hide it."""
     for exercise in EXERCISES.values():
         assert not hasattr(exercise.reference, "__wrapped__"), exercise.name
+
+
+# ---------------------------------------------------------------------------------------------------
+# Fair grades (issue 19): every classic mistake is named, costs once, and scores the same on every seed.
+
+HINTED = [(n, f) for n, fns in BROKEN.items() for f in fns if getattr(f, "expected_hint", None)]
+FEWER_THAN_FOUR_HINTS = {"is_permutation_equivariant"}  # a True/False answer tells only two mistakes apart
+
+
+def test_every_hint_is_earned_by_a_broken_implementation():
+    for name, exercise in EXERCISES.items():
+        assert len(exercise.hints) >= (2 if name in FEWER_THAN_FOUR_HINTS else 4), name
+        wanted = [f.expected_hint for f in BROKEN[name] if getattr(f, "expected_hint", None)]
+        for hint in exercise.hints:
+            assert any(words in hint.message for words in wanted), f"{name}: no broken implementation for hint {hint.message!r}"
+
+
+@pytest.mark.parametrize("name, broken", HINTED, ids=lambda v: getattr(v, "__qualname__", v))
+def test_a_classic_mistake_gets_its_hint_first_in_the_check_cell(name, broken, capsys):
+    report = check(broken)
+    printed = capsys.readouterr().out.splitlines()
+    assert report.score < report.max_score
+    assert broken.expected_hint in report.feedback(), report.text()
+    first_failure = next(line for line in printed if line.lstrip().startswith("✗"))
+    assert broken.expected_hint in first_failure, report.text()
+
+
+@pytest.mark.parametrize("name, broken", [(n, f) for n, fns in BROKEN.items() for f in fns],
+                         ids=lambda v: getattr(v, "__qualname__", v))
+def test_a_broken_function_fails_the_same_checks_under_every_seed(name, broken):
+    seen = set()
+    for seed in range(4):
+        results = run_checks(broken, EXERCISES[name], seed=seed).results + run_checks(broken, EXERCISES[name], hidden=True, seed=seed).results
+        seen.add(tuple((r.name, r.passed) for r in results))
+    assert len(seen) == 1, seen
+
+
+def test_hidden_checks_never_show_expected_values_or_drawn_sizes():
+    import re
+    for name, fns in BROKEN.items():
+        exercise = EXERCISES[name]
+        names = {tuple(c.name for c in exercise.make_cases(np.random.default_rng(seed), True)) for seed in range(3)}
+        assert len(names) == 1, f"{name}: hidden check names depend on the seed: {names}"
+        for fn in fns:
+            for result in run_checks(fn, exercise, hidden=True, seed=0).results:
+                assert not re.search(r"expected -?\d|\(expected|was expected|expected (True|False)", result.message), (name, result.message)
+
+
+def test_at_most_one_small_bad_input_check_per_function():
+    for name, exercise in EXERCISES.items():
+        cases = exercise.make_cases(np.random.default_rng(0), False) + exercise.make_cases(np.random.default_rng(0), True)
+        bad = [c for c in cases if c.raises]
+        assert len(bad) <= 1, name
+        assert sum(c.weight for c in bad) / sum(c.weight for c in cases) <= 0.1, name
+
+
+def test_an_endless_loop_is_judged_on_cpu_time_not_on_a_sleep():
+    import time
+    from course_lib.probe import CallTimeout, time_limit
+    start = time.process_time()
+    with pytest.raises(CallTimeout, match="cpu"):
+        with time_limit(0.3):
+            while True:
+                pass
+    assert time.process_time() - start >= 0.25
+    with time_limit(0.2):  # waiting costs no CPU time: 0.5 s of sleep is within a 0.2 s CPU limit
+        time.sleep(0.5)
+
+
+# Each pair: (helper, caller, a change to the solution's caller that makes the caller itself wrong).
+PAIRS = [
+    ("02_rnn_cell", "rnn_step", "rnn_forward", ("rnn_step(x[t], h,", "rnn_step(x[t], h0,")),
+    ("03_bptt", "rnn_step_backward", "rnn_backward", ("dhs[t] + dh_from_later", "dhs[t]")),
+    ("05_lstm", "lstm_step", "lstm_forward", ("h, c, hs = h0, c0, []", "h, c, hs = h0, np.zeros_like(c0), []")),
+    ("06_applications", "sample_next", "generate", ("model(token[None], state)", "model(token[None], None)")),
+    ("09_attention", "scaled_dot_product_attention", "multi_head_attention", (' @ params["W_o"]', "")),
+    ("10_capstone", "layer_norm", "attention_block", ("mask=causal_mask(x.shape[0])", "mask=None")),
+]
+
+
+def solution_function(stem, name, namespace, change=None):
+    """Define the solution notebook's `name` in namespace (optionally with one textual change)."""
+    import nbformat
+    from pathlib import Path
+    nb = nbformat.read(Path(__file__).resolve().parent.parent / "solutions" / f"{stem}.ipynb", as_version=4)
+    source = next(c.source for c in nb.cells if c.cell_type == "code" and f"def {name}(" in c.source)
+    if change:
+        assert change[0] in source, f"the solution's {name} changed: update the test's mutation"
+        source = source.replace(change[0], change[1])
+    exec(compile(source, f"<{name}>", "exec"), namespace)
+    return namespace[name]
+
+
+def learner_namespace():
+    import math
+    import torch
+    from course_lib.attention import causal_mask, multi_head_attention
+    from course_lib.lstm import sigmoid
+    return {"np": np, "torch": torch, "math": math, "sigmoid": sigmoid, "causal_mask": causal_mask,
+            "multi_head_attention": multi_head_attention}
+
+
+@pytest.mark.parametrize("stem, helper, caller, change", PAIRS, ids=[p[2] for p in PAIRS])
+def test_a_broken_helper_does_not_cost_the_function_that_calls_it(stem, helper, caller, change, capsys):
+    for broken in BROKEN[helper][:2]:
+        namespace = learner_namespace()
+        namespace[helper] = broken
+        correct = solution_function(stem, caller, namespace)
+        assert not run_checks(broken, EXERCISES[helper], seed=0).passed or not run_checks(broken, EXERCISES[helper], hidden=True, seed=0).passed
+        for hidden in (False, True):
+            report = check(correct, hidden=hidden)
+            assert report.passed and report.score == report.max_score, report.text()
+            assert f"checked with the course's `{helper}`, because yours fails its own checks" in report.text()
+        wrong = solution_function(stem, caller, namespace, change)
+        assert check(wrong).score < EXERCISES[caller].points
+        # with a correct helper, nothing is replaced
+        namespace[helper] = copy_of(EXERCISES[helper].reference)
+        report = check(solution_function(stem, caller, namespace))
+        assert report.passed and not report.standins
+    capsys.readouterr()

@@ -38,9 +38,9 @@ def _decode_cases(rng, hidden):
     def tokens(B):
         return torch.from_numpy(rng.integers(0, V, size=B))
     if hidden:
-        B, n = int(rng.integers(1, 6)), int(rng.integers(1, 12))
-        return [Case(f"rotating state, B={B}, max_len={n}", (rotating_state_step, torch.from_numpy(rng.normal(size=(B, V))).float(), tokens(B), n), hidden=True),
-                Case(f"tiny GRU, B={B}, max_len={n}", (tiny_gru_step, torch.from_numpy(rng.normal(size=(B, 8))).float(), tokens(B), n), hidden=True)]
+        B, n = int(rng.integers(2, 6)), int(rng.integers(3, 12))
+        return [Case("hidden: rotating state, several steps", (rotating_state_step, torch.from_numpy(rng.normal(size=(B, V))).float(), tokens(B), n), hidden=True),
+                Case("hidden: tiny GRU, several steps", (tiny_gru_step, torch.from_numpy(rng.normal(size=(B, 8))).float(), tokens(B), n + 1), hidden=True)]
     return [Case("successor from [0, 3], max_len=4: [[1, 4], [2, 5], [3, 0], [4, 1]]", (successor_step, None, torch.tensor([0, 3]), 4)),
             Case("rotating state, B=3, max_len=5", (rotating_state_step, torch.from_numpy(rng.normal(size=(3, V))).float(), tokens(3), 5)),
             Case("tiny GRU, B=2, max_len=6", (tiny_gru_step, torch.from_numpy(rng.normal(size=(2, 8))).float(), tokens(2), 6)),
@@ -49,15 +49,24 @@ def _decode_cases(rng, hidden):
 
 def _accuracy_cases(rng, hidden):
     def batch(T, B, p_wrong, masked):
+        """Random predictions, with columns that always tell the classic mistakes apart: 0 all right and
+        unpadded, 1 wrong only under its padding, 2 one wrong real token among right ones."""
         target = rng.integers(1, 9, size=(T, B))
         pred = np.where(rng.random((T, B)) < p_wrong, (target % 8) + 1, target)
         lengths = rng.integers(1, T + 1, size=B) if masked else np.full(B, T)
+        pred[:, :3] = target[:, :3]
+        lengths[0] = T
+        if masked:
+            lengths[1] = int(rng.integers(1, T))
+            pred[lengths[1]:, 1] = target[lengths[1]:, 1] % 8 + 1
+        row = int(rng.integers(0, lengths[2]))
+        pred[row, 2] = target[row, 2] % 8 + 1
         mask = np.arange(T)[:, None] < lengths[None, :]
         return torch.from_numpy(pred), torch.from_numpy(target), torch.from_numpy(mask)
     if hidden:
-        T, B = int(rng.integers(2, 12)), int(rng.integers(2, 40))
-        return [Case(f"random (T, B) = ({T}, {B}) with padding", batch(T, B, 0.1, True), hidden=True),
-                Case(f"random (T, B) = ({T}, {B}), no padding", batch(T, B, 0.05, False), hidden=True)]
+        T, B = int(rng.integers(3, 12)), int(rng.integers(4, 40))
+        return [Case("hidden: random batch with padding", batch(T, B, 0.1, True), hidden=True),
+                Case("hidden: random batch, no padding", batch(T, B, 0.05, False), hidden=True)]
     pred = torch.tensor([[1, 2], [3, 4], [5, 6]])
     return [Case("all correct", (pred, pred.clone(), torch.ones(3, 2, dtype=torch.bool))),
             Case("one wrong token spoils its whole sequence", (pred, torch.tensor([[1, 2], [3, 9], [5, 6]]), torch.ones(3, 2, dtype=torch.bool))),
@@ -74,6 +83,15 @@ def _decode_without_feedback(step, state, start, max_len):
     return torch.stack(out)
 
 
+def _decode_state_dropped(step, state, start, max_len):
+    tokens, out = start, []
+    for _ in range(max_len):
+        logits, _ = step(tokens, state)
+        tokens = logits.argmax(-1)
+        out.append(tokens)
+    return torch.stack(out)
+
+
 def _decode_with_start(step, state, start, max_len):
     return torch.cat([start[None], greedy_decode(step, state, start, max_len - 1)]) if max_len > 1 else start[None]
 
@@ -84,6 +102,9 @@ EXERCISES = [
         hints=[
             Hint(lambda p, t, m: float(((p == t) & m).sum() / m.sum()), "that is token accuracy; a sequence counts only if *every* real position is right"),
             Hint(lambda p, t, m: sequence_accuracy(p, t, None), "positions where mask is False are padding: ignore them"),
+            Hint(lambda p, t, m: sequence_accuracy(p, t, ~torch.as_tensor(m)), "mask True marks a real position: check those, skip where it is False"),
+            Hint(lambda p, t, m: float(((torch.as_tensor(p) == torch.as_tensor(t)) | ~torch.as_tensor(m)).all(1).float().mean()),
+                 "a sequence is a column (time runs down axis 0): use all(dim=0), then the mean over the batch"),
         ],
     ),
     Exercise(
@@ -91,6 +112,8 @@ EXERCISES = [
         hints=[
             Hint(_decode_without_feedback, "feed each step's predicted token back in as the next step's input"),
             Hint(_decode_with_start, "the output holds the max_len generated tokens, not the start token"),
+            Hint(_decode_state_dropped, "pass the state each step returns into the next call: the model's memory is its state"),
+            Hint(lambda step, state, start, n: greedy_decode(step, state, start, n).T, "the output is time-first, (max_len, B), not (B, max_len)"),
         ],
     ),
 ]
