@@ -312,14 +312,8 @@ def numgrad_forward_difference(f, x, eps=1e-5):
 
 @_named("numerical_gradient", hint='back to its original')
 def numgrad_not_restored(f, x, eps=1e-5):
-    x = np.array(x, dtype=float)
-    grad = np.zeros_like(x)
-    for i in np.ndindex(x.shape):
-        x[i] += eps
-        plus = f(x)
-        x[i] -= 2 * eps
-        grad[i] = (plus - f(x)) / (2 * eps)  # x[i] is left at x - eps
-    return grad
+    from course_lib.checks.ch03_bptt import _not_restored  # the hint's own version: x[i] is left at x - eps
+    return _not_restored(f, x, eps)
 
 
 @_named("numerical_gradient", hint='2 * eps')
@@ -556,13 +550,8 @@ def decode_with_start(step, state, start_tokens, max_len):
 
 @_named("greedy_decode", hint='pass the state')
 def decode_state_not_carried(step, state, start_tokens, max_len):
-    import torch
-    tokens, out = start_tokens, []
-    for _ in range(max_len):
-        logits, _ = step(tokens, state)  # the new state is dropped
-        tokens = logits.argmax(-1)
-        out.append(tokens)
-    return torch.stack(out)
+    from course_lib.checks.ch07_limits import _decode_state_dropped
+    return _decode_state_dropped(step, state, start_tokens, max_len)
 
 
 # chapter 06 --------------------------------------------------------------------------------------
@@ -1002,13 +991,8 @@ def seqacc_all_over_batch(pred, target, mask):
 
 @_named("greedy_decode", hint="time-first")
 def decode_batch_first(step, state, start_tokens, max_len):
-    import torch
-    tokens, out = start_tokens, []
-    for _ in range(max_len):
-        logits, state = step(tokens, state)
-        tokens = logits.argmax(-1)
-        out.append(tokens)
-    return torch.stack(out, dim=1)
+    from course_lib.seq2seq import greedy_decode
+    return greedy_decode(step, state, start_tokens, max_len).T
 
 
 @_named("scaled_dot_product_attention", hint="not by d_k")
