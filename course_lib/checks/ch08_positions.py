@@ -54,7 +54,7 @@ def _perm_cases(rng, hidden):
     if hidden:
         T, B, d = (int(n) for n in rng.integers(2, 9, size=3))
         x = torch.from_numpy(rng.normal(size=(T, B, d)))
-        return [Case(f"{f.__name__}, x of shape {(T, B, d)}", (f, x, gen), hidden=True)
+        return [Case(f"hidden: {f.__name__}", (f, x, gen), hidden=True)
                 for f in (attention_with_positions, mean_over_time, running_sum)]
     x = torch.from_numpy(rng.normal(size=(6, 2, 4)))
     return [Case(f"{f.__name__} on x of shape (6, 2, 4)", (f, x, gen))

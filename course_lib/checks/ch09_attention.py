@@ -23,7 +23,7 @@ def _t(rng, *shape):
 
 
 def _padding_mask(rng, B, T_q, T_k, empty_row=False):
-    lengths = rng.integers(1, T_k + 1, size=B)
+    lengths = rng.integers(min(2, T_k), T_k + 1, size=B)  # two keys or more: the scale of the scores always matters
     mask = torch.from_numpy(np.arange(T_k)[None, None, :] < lengths[:, None, None]).expand(B, T_q, T_k).clone()
     if empty_row:
         mask[0, -1] = False  # a query with nothing to attend to
