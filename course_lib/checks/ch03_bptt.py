@@ -86,21 +86,26 @@ def rnn_loss_of_W_hh(W_hh):
 def _numgrad_cases(rng, hidden):
     if hidden:
         n = int(rng.integers(2, 6))
-        return [Case(f"sum of cubes, x of shape ({n}, 2)", (sum_of_cubes, rng.normal(size=(n, 2))), hidden=True),
-                Case(f"RNN loss as a function of W_hh, H={n}", (rnn_loss_of_W_hh, rng.normal(size=(n, n)) * 0.5), hidden=True)]
+        return [Case("hidden: sum of cubes, x of two axes", (sum_of_cubes, rng.normal(size=(n, 2))), hidden=True),
+                Case("hidden: RNN loss as a function of W_hh", (rnn_loss_of_W_hh, rng.normal(size=(n, n)) * 0.5), hidden=True)]
     return [Case("sum of cubes, x of shape (3,)", (sum_of_cubes, rng.normal(size=3))),
             Case("log-sum-exp, x of shape (2, 3)", (log_sum_exp, rng.normal(size=(2, 3)))),
             Case("RNN loss as a function of W_hh, H=3", (rnn_loss_of_W_hh, rng.normal(size=(3, 3)) * 0.5)),
             Case("eps=1e-4 is used", (sum_of_cubes, rng.normal(size=4), 1e-4))]
 
 
+def _away_from_zero(rng, shape):
+    """Entries of size 1.5 to 3 and random sign: relative and absolute errors then never coincide."""
+    return rng.uniform(1.5, 3.0, size=shape) * rng.choice([-1.0, 1.0], size=shape)
+
+
 def _relerr_cases(rng, hidden):
     if hidden:
-        a = rng.normal(size=(int(rng.integers(2, 9)), 3))
-        return [Case("random arrays, slightly apart", (a, a + rng.normal(size=a.shape) * 1e-6), hidden=True),
-                Case("zeros against zeros (the floor)", (np.zeros(4), np.zeros(4)), hidden=True),
-                Case("opposite signs", (a, -a), hidden=True)]
-    a = rng.normal(size=(3, 4))
+        a = _away_from_zero(rng, (int(rng.integers(2, 9)), 3))
+        return [Case("hidden: random arrays, slightly apart", (a, a + rng.normal(size=a.shape) * 1e-6), hidden=True),
+                Case("hidden: zeros against zeros (the floor)", (np.zeros(4), np.zeros(4)), hidden=True),
+                Case("hidden: opposite signs", (a, -a), hidden=True)]
+    a = _away_from_zero(rng, (3, 4))
     return [Case("equal arrays", (a, a.copy())),
             Case("arrays 1e-5 apart", (a, a + 1e-5)),
             Case("zeros against zeros (the floor)", (np.zeros(3), np.zeros(3))),

@@ -50,15 +50,18 @@ def _decode_cases(rng, hidden):
 def _accuracy_cases(rng, hidden):
     def batch(T, B, p_wrong, masked):
         """Random predictions, with columns that always tell the classic mistakes apart: 0 all right and
-        unpadded, 1 wrong only under its padding, 2 one wrong real token among right ones."""
+        unpadded, 1 and 3 wrong only under their padding, 2 one wrong real token among right ones."""
         target = rng.integers(1, 9, size=(T, B))
         pred = np.where(rng.random((T, B)) < p_wrong, (target % 8) + 1, target)
         lengths = rng.integers(1, T + 1, size=B) if masked else np.full(B, T)
-        pred[:, :3] = target[:, :3]
+        pred[:, :4] = target[:, :4]
         lengths[0] = T
         if masked:
-            lengths[1] = int(rng.integers(1, T))
-            pred[lengths[1]:, 1] = target[lengths[1]:, 1] % 8 + 1
+            for column in (1, 3):
+                lengths[column] = int(rng.integers(1, T))
+                pred[lengths[column]:, column] = target[lengths[column]:, column] % 8 + 1
+            beyond = np.arange(T)[:, None] >= lengths[None, :]
+            pred[:, 4:][beyond[:, 4:]] = target[:, 4:][beyond[:, 4:]]  # the other columns err only where it counts
         row = int(rng.integers(0, lengths[2]))
         pred[row, 2] = target[row, 2] % 8 + 1
         mask = np.arange(T)[:, None] < lengths[None, :]

@@ -24,6 +24,8 @@ def _t(rng, *shape):
 
 def _padding_mask(rng, B, T_q, T_k, empty_row=False):
     lengths = rng.integers(min(2, T_k), T_k + 1, size=B)  # two keys or more: the scale of the scores always matters
+    if T_k >= 3:
+        lengths[-1] = rng.integers(2, T_k)  # and some real padding, so that where the mask acts always matters
     mask = torch.from_numpy(np.arange(T_k)[None, None, :] < lengths[:, None, None]).expand(B, T_q, T_k).clone()
     if empty_row:
         mask[0, -1] = False  # a query with nothing to attend to
@@ -32,7 +34,7 @@ def _padding_mask(rng, B, T_q, T_k, empty_row=False):
 
 def _sdpa_cases(rng, hidden):
     if hidden:
-        B, T_q, T_k, d = (int(v) for v in rng.choice(np.arange(2, 9), size=4, replace=False))
+        B, T_q, T_k, d = (int(v) for v in rng.choice(np.arange(3, 10), size=4, replace=False))
         return [Case("hidden: random q, k, v, no mask, T_q != T_k", (_t(rng, B, T_q, d), _t(rng, B, T_k, d), _t(rng, B, T_k, d + 1)), hidden=True),
                 Case("hidden: padding mask with a fully masked row", (_t(rng, B, T_q, d), _t(rng, B, T_k, d), _t(rng, B, T_k, d),
                                                                _padding_mask(rng, B, T_q, T_k, empty_row=True)), hidden=True),
