@@ -160,17 +160,17 @@ def time_limit(seconds):
 
 
 @contextmanager
-def course_threads():
-    """While the block runs, torch uses `COURSE_THREADS` threads when that variable is set (the grader
-    sets it to 1 in its kernels), whatever the notebook chose: tiny tensors on a busy machine run many
-    times slower on two threads than on one."""
-    import os
-    wanted, torch = os.environ.get("COURSE_THREADS", ""), sys.modules.get("torch")
-    if not wanted.isdigit() or int(wanted) < 1 or torch is None:
+def one_thread():
+    """While the block runs, torch computes on one thread, whatever the notebook chose. Checks call
+    functions on tiny tensors: one thread is the fastest there, and on a busy machine two threads wait on
+    each other (a softmax of a (100, 6) tensor took 14 ms instead of 20 us), which made a correct
+    function look like an endless loop."""
+    torch = sys.modules.get("torch")
+    before = torch.get_num_threads() if torch is not None else 1
+    if before == 1:
         yield
         return
-    before = torch.get_num_threads()
-    torch.set_num_threads(int(wanted))
+    torch.set_num_threads(1)
     try:
         yield
     finally:

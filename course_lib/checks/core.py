@@ -17,7 +17,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from course_lib.probe import (CallTimeout, code_fingerprint, course_threads, last_line, limit_message, standing_in,
+from course_lib.probe import (CallTimeout, code_fingerprint, last_line, limit_message, one_thread, standing_in,
                               time_limit)
 
 PASS, FAIL = "✓", "✗"
@@ -458,8 +458,9 @@ def evaluate(exercise, cases, outcomes, standins=()):
     that were replaced by the course's reference while these outcomes were computed."""
     if outcomes and all(o.kind == "not_implemented" for o in outcomes):
         return _whole(exercise, cases, NOT_IMPLEMENTED_NOTE)
-    results = [judge(exercise, c, o) for c, o in zip(cases, outcomes)]
-    recognise_mistakes(exercise, cases, results)
+    with one_thread():  # the reference and the hints' wrong versions run here, on tiny inputs
+        results = [judge(exercise, c, o) for c, o in zip(cases, outcomes)]
+        recognise_mistakes(exercise, cases, results)
     return Report(exercise, results, standins=list(standins))
 
 
@@ -475,17 +476,18 @@ def run_checks(fn, exercise, hidden=False, seed=None, standins=None):
         return _whole(exercise, cases, REFERENCE_NOTE)
     standins = standins or {}
     outcomes = []
-    for case in cases:
-        if outcomes and outcomes[-1].kind == "error":  # it timed out: the next case would too
-            outcomes.append(Outcome("error", message="not run: your function ran out of time on an earlier check"))
-            continue
-        with standing_in(fn, standins), course_threads():
-            outcome = run_case(fn, case)
-        outcomes.append(outcome)
-        if outcome.kind == "not_implemented" and not case.raises:
-            # One line, not one per case: nothing else can pass yet.
-            return _whole(exercise, cases, NOT_IMPLEMENTED_NOTE)
-    return evaluate(exercise, cases, outcomes, sorted(standins))
+    with one_thread():  # the learner's calls, the reference's and the hints' alike
+        for case in cases:
+            if outcomes and outcomes[-1].kind == "error":  # it timed out: the next case would too
+                outcomes.append(Outcome("error", message="not run: your function ran out of time on an earlier check"))
+                continue
+            with standing_in(fn, standins):
+                outcome = run_case(fn, case)
+            outcomes.append(outcome)
+            if outcome.kind == "not_implemented" and not case.raises:
+                # One line, not one per case: nothing else can pass yet.
+                return _whole(exercise, cases, NOT_IMPLEMENTED_NOTE)
+        return evaluate(exercise, cases, outcomes, sorted(standins))
 
 
 def run_checks_without_reference(fn, exercise, hidden=False, seed=None, standins=None):
