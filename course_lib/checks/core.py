@@ -369,6 +369,20 @@ def expected_output(exercise, case):
     return exercise.selected(_quietly(exercise.reference, case), case)
 
 
+def telling_apart(draw, reference, mistakes, tries=200):
+    """Arguments from draw() on which each of `mistakes` answers differently from `reference`: random values
+    alone sometimes hide a mistake (a sum that happens to match), and a check must exercise its property on
+    every seed, so that the same code gets the same score under any seed."""
+    for _ in range(tries):
+        args = draw()
+        with warnings.catch_warnings(), np.errstate(all="ignore"):
+            warnings.simplefilter("ignore")
+            want = as_numpy(reference(*args))
+            if not any(compare_values(want, as_numpy(mistake(*args)))[0] for mistake in mistakes):
+                return args
+    raise RuntimeError(f"no draw in {tries} tells the mistakes apart from {reference.__name__}")
+
+
 def judge(exercise, case, outcome):
     """Score one outcome against the reference, computed here from the case's inputs. A failed value
     keeps what the learner returned (`got`), so that `recognise_mistakes` can name the mistake."""
