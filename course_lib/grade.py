@@ -11,6 +11,7 @@ with the reference. Exit status 0 means grading completed, whatever the score.
 """
 import argparse
 import csv
+import functools
 import hashlib
 import json
 import os
@@ -385,6 +386,43 @@ def build_cases(exercise, seed):
     return exercise.make_cases(rng, False) + exercise.make_cases(rng, True)
 
 
+class Scoring:
+    """One notebook's probe requests and the scoring of their answers (in the grader's process).
+
+    Helpers come earlier in the notebook, so they are probed and scored first; each one that fails its own
+    checks is replaced by the course's reference while a later function that calls it runs, so that every
+    graded function is graded on its own. `run` (a NotebookRun) explains a function that is missing."""
+
+    def __init__(self, exercises, seed, limits, nb=None):
+        self.exercises, self.limits, self.nb, self.run = exercises, limits, nb, None
+        self.cases = {ex.name: build_cases(ex, seed) for ex in exercises}
+        self.reports, self.standins = {}, {}
+
+    def requests(self):
+        """{name: build(answers so far) -> the probe request}, in notebook order."""
+        return {ex.name: functools.partial(self.request, ex) for ex in self.exercises}
+
+    def request(self, ex, answers):
+        failed = [h for h in self.exercises if h.name in answers and h is not ex and not self.report(h, answers).passed]
+        self.standins[ex.name] = [h.name for h in failed]
+        return {
+            "function": ex.name,
+            "reference": [ex.reference.__module__, ex.reference.__name__],
+            "cases": [{"args": probe_module.encode(tuple(c.args)), "kwargs": probe_module.encode(dict(c.kwargs))}
+                      for c in self.cases[ex.name]],
+            "call_timeout": self.limits.call_timeout,
+            "graded": [h.name for h in self.exercises if h is not ex],
+            "standins": {h.name: [h.reference.__module__, h.reference.__name__] for h in failed},
+        }
+
+    def report(self, ex, answers):
+        """The Report of ex (probed already), scored once."""
+        if ex.name not in self.reports:
+            self.reports[ex.name] = score_exercise(ex, self.cases[ex.name], answers.get(ex.name, "not graded"),
+                                                   self.nb, self.run, self.standins.get(ex.name, ()))
+        return self.reports[ex.name]
+
+
 def grade_notebook(path, limits=None, seed=None, chapter=None, private=(), private_files=()):
     """Grade one submission. Never raises for anything the submission contains.
 
@@ -405,54 +443,28 @@ def grade_notebook(path, limits=None, seed=None, chapter=None, private=(), priva
         result.error = "could not tell which chapter this notebook belongs to (name it like NN_name.ipynb, or pass --chapter)"
         return result
     exercises = CHAPTERS[result.chapter]
-    cases = {ex.name: build_cases(ex, seed) for ex in exercises}
-    reports, standins = {}, {}
-
-    def scored(ex, answers):
-        """The Report of ex (probed already), scored once."""
-        if ex.name not in reports:
-            reports[ex.name] = score_exercise(ex, cases[ex.name], answers.get(ex.name, "not graded"), nb, run,
-                                              standins.get(ex.name, ()))
-        return reports[ex.name]
-
-    def request(ex):
-        def build(answers):
-            # Helpers come earlier in the notebook, so they are probed and scored first; each one that
-            # fails its own checks is replaced by the course's reference while ex runs.
-            failed = [h for h in exercises if h.name in answers and h is not ex and not scored(h, answers).passed]
-            standins[ex.name] = [h.name for h in failed]
-            return {
-                "function": ex.name,
-                "reference": [ex.reference.__module__, ex.reference.__name__],
-                "cases": [{"args": probe_module.encode(tuple(c.args)), "kwargs": probe_module.encode(dict(c.kwargs))}
-                          for c in cases[ex.name]],
-                "call_timeout": limits.call_timeout,
-                "graded": [h.name for h in exercises if h is not ex],
-                "standins": {h.name: [h.reference.__module__, h.reference.__name__] for h in failed},
-            }
-        return build
-
+    scoring = Scoring(exercises, seed, limits, nb)
     with tempfile.TemporaryDirectory(prefix="course-grade-") as tmp:
         workdir, grader_dir = Path(tmp) / "submission", Path(tmp) / "grader"
         workdir.mkdir()
         shutil.copyfile(path, workdir / Path(path).name)  # the learner's file is never opened for writing
-        run = NotebookRun(nb, workdir, limits, grader_dir, private=[Path(path).resolve().parent, *private],
-                          private_files=[path, *private_files])
+        run = scoring.run = NotebookRun(nb, workdir, limits, grader_dir, private=[Path(path).resolve().parent, *private],
+                                        private_files=[path, *private_files])
         result.isolated = run.isolated
         if not run.isolated:
             print(f"course-grade: {path}: {run.isolation_note}", file=sys.stderr, flush=True)
         try:
-            answers = run.run({ex.name: request(ex) for ex in exercises})
+            answers = run.run(scoring.requests())
         except Exception as exc:  # a grader bug must not lose the other submissions' results
             answers = {ex.name: f"not graded: grader error {type(exc).__name__}: {exc}" for ex in exercises}
-            reports.clear()  # helpers scored while the run went on are not graded either
+            scoring.reports.clear()  # helpers scored while the run went on are not graded either
         try:
             killed = run.end_all_processes()
         except RuntimeError as exc:  # nothing is scored while the submission may still be writing
             result.error, result.seconds = f"not graded: {exc}", time.monotonic() - start
             return result
-        result.reports = [scored(ex, answers) for ex in exercises]
-        result.hidden = {ex.name: [bool(c.hidden) for c in cases[ex.name]] for ex in exercises}
+        result.reports = [scoring.report(ex, answers) for ex in exercises]
+        result.hidden = {ex.name: [bool(c.hidden) for c in scoring.cases[ex.name]] for ex in exercises}
         result.notes = _notes(nb, run)
         if killed:
             result.notes.append(f"{killed} process(es) your notebook started outlived its kernel and were stopped")
