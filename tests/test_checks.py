@@ -1,9 +1,14 @@
 """The check machinery: correct code passes, plausible mistakes lose marks, feedback is one readable line."""
+import json
+import re
+
 import numpy as np
 import pytest
 
 from course_lib.checks import CHAPTERS, EXERCISES, check, compare_values, run_checks
-from course_lib.checks.core import Case, Outcome, judge, run_case
+from course_lib.checks.core import Case, Outcome, evaluate, judge, run_case
+from course_lib.probe import one_thread
+from course_lib.grade import Limits, Scoring, build_cases
 from tests.broken import BROKEN
 
 
@@ -27,19 +32,6 @@ def test_a_correct_function_passes_public_and_hidden_checks(name, seed):
 def test_every_exercise_has_at_least_three_broken_versions():
     assert set(BROKEN) == set(EXERCISES)
     assert all(len(fns) >= 3 for fns in BROKEN.values())
-
-
-@pytest.mark.parametrize("name, broken", [(n, f) for n, fns in BROKEN.items() for f in fns],
-                         ids=lambda v: getattr(v, "__qualname__", v))
-def test_a_broken_function_loses_marks_on_its_exercise_only(name, broken):
-    public = run_checks(broken, EXERCISES[name], seed=0)
-    hidden = run_checks(broken, EXERCISES[name], hidden=True, seed=0)
-    assert public.score < public.max_score or hidden.score < hidden.max_score
-    failed = [r for r in public.results + hidden.results if not r.passed]
-    assert failed and all(r.message and "Traceback" not in r.message for r in failed)
-    for other in EXERCISES.values():  # the other exercises are scored on their own
-        if other.name != name:
-            assert run_checks(copy_of(other.reference), other, seed=0).passed
 
 
 def test_a_recognised_mistake_gets_a_hint():
@@ -147,7 +139,6 @@ def test_no_reference_is_a_decorated_wrapper():
 # ---------------------------------------------------------------------------------------------------
 # Fair grades (issue 19): every classic mistake is named, costs once, and scores the same on every seed.
 
-HINTED = [(n, f) for n, fns in BROKEN.items() for f in fns if getattr(f, "expected_hint", None)]
 FEWER_THAN_FOUR_HINTS = {"is_permutation_equivariant"}  # a True/False answer tells only two mistakes apart
 
 
@@ -159,35 +150,57 @@ def test_every_hint_is_earned_by_a_broken_implementation():
             assert any(words in hint.message for words in wanted), f"{name}: no broken implementation for hint {hint.message!r}"
 
 
-@pytest.mark.parametrize("name, broken", HINTED, ids=lambda v: getattr(v, "__qualname__", v))
-def test_a_classic_mistake_gets_its_hint_first_in_the_check_cell(name, broken, capsys):
-    report = check(broken)
-    printed = capsys.readouterr().out.splitlines()
-    assert report.score < report.max_score
-    assert broken.expected_hint in report.feedback(), report.text()
-    first_failure = next(line for line in printed if line.lstrip().startswith("✗"))
-    assert broken.expected_hint in first_failure, report.text()
+def probe_in_process(namespace, scoring, tmp_path):
+    """The grader's path without a kernel: each request is built as the grader builds it (stand-ins for
+    failed helpers), the probe runs here on `namespace` (a notebook's globals), and the grader scores the
+    answers. The kernel, the sandbox and the limits' signals are tested in tests/test_grader.py."""
+    from course_lib.probe import probe
+    answers = {}
+    for name, build in scoring.requests().items():
+        path = tmp_path / f"{name}.json"
+        with one_thread():  # the probe sets one thread for good, as in a graded kernel: keep this process's
+            probe(namespace, json.dumps(build(answers)), str(path))
+        answers[name] = json.loads(path.read_text())
+    return {ex.name: scoring.report(ex, answers) for ex in scoring.exercises}
+
+
+def graded(fn, seed):
+    """fn's Report as the grader scores it with this seed (public and hidden checks), the calls made here.
+    Not through the probe: several broken versions are built on the course's own function, which the
+    probe's reference guard would rightly refuse (the pair tests and tests/test_grader.py use the probe)."""
+    exercise = EXERCISES[fn.__name__]
+    cases = build_cases(exercise, seed)
+    with one_thread():
+        return evaluate(exercise, cases, [run_case(fn, case) for case in cases])
+
+
+LEAK = re.compile(r"expected -?\d|\(expected (?!keys)|was expected|expected (True|False)")
 
 
 @pytest.mark.parametrize("name, broken", [(n, f) for n, fns in BROKEN.items() for f in fns],
                          ids=lambda v: getattr(v, "__qualname__", v))
-def test_a_broken_function_fails_the_same_checks_under_every_seed(name, broken):
-    seen = set()
-    for seed in range(4):
-        results = run_checks(broken, EXERCISES[name], seed=seed).results + run_checks(broken, EXERCISES[name], hidden=True, seed=seed).results
-        seen.add(tuple((r.name, r.passed) for r in results))
-    assert len(seen) == 1, seen
+def test_a_broken_function_loses_marks_is_named_and_scores_the_same_under_every_seed(name, broken):
+    in_cell = run_checks(broken, EXERCISES[name])  # a check cell's public checks (check() without the guard)
+    printed = in_cell.text().splitlines()  # what the check cell prints: the most informative failure first
+    by_grader = [graded(broken, seed) for seed in (0, 1, 2)]
+    assert in_cell.score < in_cell.max_score or by_grader[0].score < by_grader[0].max_score
+    failed = [r for r in in_cell.results + by_grader[0].results if not r.passed]
+    assert failed and all(r.message and "Traceback" not in r.message for r in failed)
+    # a given mistake fails the same checks, so it gets the same score, under every seed
+    assert len({tuple((r.name, r.passed) for r in report.results) for report in by_grader}) == 1, [r.text() for r in by_grader]
+    hidden = [c.hidden for c in build_cases(EXERCISES[name], 0)]
+    for result, is_hidden in zip(by_grader[0].results, hidden):  # hidden checks say what is wrong, never the answer
+        assert not (is_hidden and LEAK.search(result.message)), result.message
+    if broken.expected_hint:  # a classic mistake is named, first, in the check cell and by the grader
+        assert broken.expected_hint in in_cell.feedback(), in_cell.text()
+        assert broken.expected_hint in next(line for line in printed if line.lstrip().startswith("✗")), in_cell.text()
+        assert broken.expected_hint in by_grader[0].feedback(), by_grader[0].text()
 
 
-def test_hidden_checks_never_show_expected_values_or_drawn_sizes():
-    import re
-    for name, fns in BROKEN.items():
-        exercise = EXERCISES[name]
+def test_hidden_check_names_do_not_depend_on_the_seed():
+    for name, exercise in EXERCISES.items():
         names = {tuple(c.name for c in exercise.make_cases(np.random.default_rng(seed), True)) for seed in range(3)}
         assert len(names) == 1, f"{name}: hidden check names depend on the seed: {names}"
-        for fn in fns:
-            for result in run_checks(fn, exercise, hidden=True, seed=0).results:
-                assert not re.search(r"expected -?\d|\(expected (?!keys)|was expected|expected (True|False)", result.message), (name, result.message)
 
 
 def test_at_most_one_small_bad_input_check_per_function():
@@ -245,20 +258,26 @@ def learner_namespace():
 
 
 @pytest.mark.parametrize("stem, helper, caller, change", PAIRS, ids=[p[2] for p in PAIRS])
-def test_a_broken_helper_does_not_cost_the_function_that_calls_it(stem, helper, caller, change, capsys):
+def test_a_broken_helper_does_not_cost_the_function_that_calls_it(stem, helper, caller, change, capsys, tmp_path):
+    note = f"checked with the course's `{helper}`, because yours fails its own checks"
+    pair = Scoring([EXERCISES[helper], EXERCISES[caller]], 0, Limits())
     for broken in BROKEN[helper][:2]:
         namespace = learner_namespace()
         namespace[helper] = broken
         correct = solution_function(stem, caller, namespace)
-        assert not run_checks(broken, EXERCISES[helper], seed=0).passed or not run_checks(broken, EXERCISES[helper], hidden=True, seed=0).passed
-        for hidden in (False, True):
-            report = check(correct, hidden=hidden)
-            assert report.passed and report.score == report.max_score, report.text()
-            assert f"checked with the course's `{helper}`, because yours fails its own checks" in report.text()
-        wrong = solution_function(stem, caller, namespace, change)
-        assert check(wrong).score < EXERCISES[caller].points
-        # with a correct helper (the solution's own, not a wrapper of the course's), nothing is replaced
-        solution_function(stem, helper, namespace)
-        report = check(solution_function(stem, caller, namespace))
-        assert report.passed and not report.standins
+        in_cell = check(correct)
+        assert in_cell.passed and in_cell.score == in_cell.max_score and note in in_cell.text(), in_cell.text()
+        assert check(solution_function(stem, caller, namespace, change)).score < EXERCISES[caller].points
+    # the grader: the helper loses marks, the correct caller keeps all of them and says why
+    solution_function(stem, caller, namespace)
+    by_grader = probe_in_process(namespace, pair, tmp_path)
+    assert by_grader[helper].score < by_grader[helper].max_score
+    assert by_grader[caller].score == by_grader[caller].max_score and note in by_grader[caller].feedback(), by_grader[caller].text()
+    solution_function(stem, caller, namespace, change)  # a wrong caller still loses its marks
+    wrong = probe_in_process(namespace, Scoring([EXERCISES[helper], EXERCISES[caller]], 0, Limits()), tmp_path)
+    assert wrong[caller].score < wrong[caller].max_score, wrong[caller].text()
+    # with a correct helper (the solution's own, not a wrapper of the course's), nothing is replaced
+    solution_function(stem, helper, namespace)
+    report = check(solution_function(stem, caller, namespace))
+    assert report.passed and not report.standins
     capsys.readouterr()
