@@ -11,6 +11,7 @@ with the reference. Exit status 0 means grading completed, whatever the score.
 """
 import argparse
 import csv
+import functools
 import hashlib
 import json
 import os
@@ -33,6 +34,9 @@ from course_lib.checks.core import (NOT_IMPLEMENTED_NOTE, REFERENCE_NOTE, CheckR
                                     evaluate)
 
 GRADER_KERNEL = "course-grader"
+# Graded kernels compute on one thread: a call's CPU time (what the per-call limit measures) is then the
+# same on an idle and a busy machine, and no kernel competes with itself for the cores.
+ONE_THREAD = {name: "1" for name in ("COURSE_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")}
 PROBE_SOURCE = Path(probe_module.__file__).read_text(encoding="utf-8")
 START_ATTEMPTS = 3  # a kernel that dies before its first reply is started again, up to this many times in all
 
@@ -42,7 +46,7 @@ class Limits:
     """What one submission may use. Times in seconds."""
     cell_timeout: float = 30.0
     total_timeout: float = 120.0
-    call_timeout: float = 5.0
+    call_timeout: float = 5.0  # CPU seconds per call of a graded function (wall clock: probe.wall_backstop)
     memory_mb: int = 3072
     max_output_chars: int = 2_000_000
     max_restarts: int = 4
@@ -126,7 +130,7 @@ def _kernel_dir(root, memory_mb, sealed=None):
     if sealed is not None:
         argv = sandbox.wrap(argv, **sealed)
     spec = {"argv": argv, "display_name": "course grader", "language": "python",
-            "env": {"MPLBACKEND": "agg", "PYTHONDONTWRITEBYTECODE": "1"}}
+            "env": {"MPLBACKEND": "agg", "PYTHONDONTWRITEBYTECODE": "1", **ONE_THREAD}}
     (folder / "kernel.json").write_text(json.dumps(spec))
     return str(Path(root) / "kernels")
 
@@ -261,7 +265,10 @@ class NotebookRun:
                     self._run_cells()
                     while pending:
                         probing = pending[0]
-                        results[probing] = self._probe(requests[probing])
+                        request = requests[probing]
+                        if callable(request):  # built now, from the answers so far (stand-ins for failed helpers)
+                            request = request(results)
+                        results[probing] = self._probe(request)
                         pending.pop(0)
                         probing = None
                     return results
@@ -292,7 +299,8 @@ class NotebookRun:
                 "__course_probe_ns['probe'](get_ipython().user_ns, " + repr(json.dumps(request)) + ", " + repr(str(path)) + ")\n"
                 "del __course_probe_ns")
         self.nb.cells[self.probe_index].source = code
-        budget = self.limits.call_timeout * 2 + 5 + 0.5 * len(request["cases"])  # one timed-out call stops the rest
+        # one timed-out call stops the rest; the others are quick, however busy the machine is
+        budget = probe_module.wall_backstop(self.limits.call_timeout) + 5 + 0.5 * len(request["cases"])
         self._execute(self.probe_index, timeout=budget)
         if path.is_symlink() or not path.is_file():
             err = self.cell_errors.pop(self.probe_index, "no result was written")
@@ -330,10 +338,11 @@ def _where_defined(nb, name):
     return [i for i, c in enumerate(nb.cells) if c.cell_type == "code" and pattern.search(c.source)]
 
 
-def score_exercise(exercise, cases, result, nb, run):
-    """A Report from the probe's answer (a dict) or from a message saying why there is none."""
+def score_exercise(exercise, cases, result, nb, run, standins=()):
+    """A Report from the probe's answer (a dict) or from a message saying why there is none.
+    standins: the failed helpers the probe was asked to replace by the course's reference."""
     def whole(note):
-        return Report(exercise, [CheckResult(c.name, False, note) for c in cases], note)
+        return Report(exercise, [CheckResult(c.name, False, note, weight=c.weight) for c in cases], note)
 
     if isinstance(result, str):
         return whole(result)
@@ -364,7 +373,8 @@ def score_exercise(exercise, cases, result, nb, run):
     outcomes += [Outcome("error", message="no result for this check")] * (len(cases) - len(outcomes))
     if outcomes and all(o.kind == "error" and "reference implementation" in o.message for o in outcomes):
         return whole(REFERENCE_NOTE)
-    report = evaluate(exercise, cases, outcomes[:len(cases)])
+    used = set(result.get("uses") or ())
+    report = evaluate(exercise, cases, outcomes[:len(cases)], sorted(used & set(standins)))
     if report.note == NOT_IMPLEMENTED_NOTE:
         report.note = "not implemented yet"
     return report
@@ -374,6 +384,43 @@ def build_cases(exercise, seed):
     """Public cases (fresh values) and hidden randomized cases, from the grader's seed."""
     rng = np.random.default_rng([seed, sum(map(ord, exercise.name))])
     return exercise.make_cases(rng, False) + exercise.make_cases(rng, True)
+
+
+class Scoring:
+    """One notebook's probe requests and the scoring of their answers (in the grader's process).
+
+    Helpers come earlier in the notebook, so they are probed and scored first; each one that fails its own
+    checks is replaced by the course's reference while a later function that calls it runs, so that every
+    graded function is graded on its own. `run` (a NotebookRun) explains a function that is missing."""
+
+    def __init__(self, exercises, seed, limits, nb=None):
+        self.exercises, self.limits, self.nb, self.run = exercises, limits, nb, None
+        self.cases = {ex.name: build_cases(ex, seed) for ex in exercises}
+        self.reports, self.standins = {}, {}
+
+    def requests(self):
+        """{name: build(answers so far) -> the probe request}, in notebook order."""
+        return {ex.name: functools.partial(self.request, ex) for ex in self.exercises}
+
+    def request(self, ex, answers):
+        failed = [h for h in self.exercises if h.name in answers and h is not ex and not self.report(h, answers).passed]
+        self.standins[ex.name] = [h.name for h in failed]
+        return {
+            "function": ex.name,
+            "reference": [ex.reference.__module__, ex.reference.__name__],
+            "cases": [{"args": probe_module.encode(tuple(c.args)), "kwargs": probe_module.encode(dict(c.kwargs))}
+                      for c in self.cases[ex.name]],
+            "call_timeout": self.limits.call_timeout,
+            "graded": [h.name for h in self.exercises if h is not ex],
+            "standins": {h.name: [h.reference.__module__, h.reference.__name__] for h in failed},
+        }
+
+    def report(self, ex, answers):
+        """The Report of ex (probed already), scored once."""
+        if ex.name not in self.reports:
+            self.reports[ex.name] = score_exercise(ex, self.cases[ex.name], answers.get(ex.name, "not graded"),
+                                                   self.nb, self.run, self.standins.get(ex.name, ()))
+        return self.reports[ex.name]
 
 
 def grade_notebook(path, limits=None, seed=None, chapter=None, private=(), private_files=()):
@@ -396,33 +443,28 @@ def grade_notebook(path, limits=None, seed=None, chapter=None, private=(), priva
         result.error = "could not tell which chapter this notebook belongs to (name it like NN_name.ipynb, or pass --chapter)"
         return result
     exercises = CHAPTERS[result.chapter]
-    cases = {ex.name: build_cases(ex, seed) for ex in exercises}
-    requests = {ex.name: {
-        "function": ex.name,
-        "reference": [ex.reference.__module__, ex.reference.__name__],
-        "cases": [{"args": probe_module.encode(tuple(c.args)), "kwargs": probe_module.encode(dict(c.kwargs))} for c in cases[ex.name]],
-        "call_timeout": limits.call_timeout,
-    } for ex in exercises}
+    scoring = Scoring(exercises, seed, limits, nb)
     with tempfile.TemporaryDirectory(prefix="course-grade-") as tmp:
         workdir, grader_dir = Path(tmp) / "submission", Path(tmp) / "grader"
         workdir.mkdir()
         shutil.copyfile(path, workdir / Path(path).name)  # the learner's file is never opened for writing
-        run = NotebookRun(nb, workdir, limits, grader_dir, private=[Path(path).resolve().parent, *private],
-                          private_files=[path, *private_files])
+        run = scoring.run = NotebookRun(nb, workdir, limits, grader_dir, private=[Path(path).resolve().parent, *private],
+                                        private_files=[path, *private_files])
         result.isolated = run.isolated
         if not run.isolated:
             print(f"course-grade: {path}: {run.isolation_note}", file=sys.stderr, flush=True)
         try:
-            answers = run.run(requests)
+            answers = run.run(scoring.requests())
         except Exception as exc:  # a grader bug must not lose the other submissions' results
-            answers = {name: f"not graded: grader error {type(exc).__name__}: {exc}" for name in requests}
+            answers = {ex.name: f"not graded: grader error {type(exc).__name__}: {exc}" for ex in exercises}
+            scoring.reports.clear()  # helpers scored while the run went on are not graded either
         try:
             killed = run.end_all_processes()
         except RuntimeError as exc:  # nothing is scored while the submission may still be writing
             result.error, result.seconds = f"not graded: {exc}", time.monotonic() - start
             return result
-        result.reports = [score_exercise(ex, cases[ex.name], answers.get(ex.name, "not graded"), nb, run) for ex in exercises]
-        result.hidden = {ex.name: [bool(c.hidden) for c in cases[ex.name]] for ex in exercises}
+        result.reports = [scoring.report(ex, answers) for ex in exercises]
+        result.hidden = {ex.name: [bool(c.hidden) for c in scoring.cases[ex.name]] for ex in exercises}
         result.notes = _notes(nb, run)
         if killed:
             result.notes.append(f"{killed} process(es) your notebook started outlived its kernel and were stopped")

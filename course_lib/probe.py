@@ -116,26 +116,106 @@ def last_line(exc):
 
 
 def timeout_message(seconds):
-    return f"your function took longer than {seconds:g} s on this input (an endless loop?)"
+    return f"your function used more than {seconds:g} s of CPU time on this input (an endless loop?)"
+
+
+def wall_backstop(seconds):
+    """The wall-clock limit behind a CPU-time limit: generous, so that only a call that waits (sleeps,
+    blocks on input) rather than computes ever reaches it, however busy the machine is."""
+    return 3 * seconds + 5
+
+
+def wall_timeout_message(seconds):
+    return f"your function ran for more than {wall_backstop(seconds):g} s without finishing (is it waiting for something?)"
 
 
 @contextmanager
 def time_limit(seconds):
-    """Raise CallTimeout after `seconds`, where the OS allows it (POSIX, main thread); else no limit."""
+    """Raise CallTimeout once the call has used `seconds` of this process's CPU time, or after the
+    generous `wall_backstop(seconds)` of wall-clock time, where the OS allows it (POSIX, main thread);
+    else no limit. CPU time, not wall time, so that the verdict does not depend on the machine's load.
+    The exception's args say which limit was hit ("cpu" or "wall")."""
     usable = seconds and hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
     if not usable:
         yield
         return
+    torch = sys.modules.get("torch")
+    threads = torch.get_num_threads() if torch is not None else 1  # n threads may use n CPU seconds a second
 
-    def on_alarm(signum, frame):
-        raise CallTimeout()
-    previous = signal.signal(signal.SIGALRM, on_alarm)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
+    def on_cpu(signum, frame):
+        raise CallTimeout("cpu")
+
+    def on_wall(signum, frame):
+        raise CallTimeout("wall")
+    previous = signal.signal(signal.SIGPROF, on_cpu), signal.signal(signal.SIGALRM, on_wall)
+    signal.setitimer(signal.ITIMER_PROF, seconds * threads)
+    signal.setitimer(signal.ITIMER_REAL, wall_backstop(seconds))
     try:
         yield
     finally:
+        signal.setitimer(signal.ITIMER_PROF, 0)
         signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
+        signal.signal(signal.SIGPROF, previous[0])
+        signal.signal(signal.SIGALRM, previous[1])
+
+
+@contextmanager
+def one_thread():
+    """While the block runs, torch computes on one thread, whatever the notebook chose. Checks call
+    functions on tiny tensors: one thread is the fastest there, and on a busy machine two threads wait on
+    each other (a softmax of a (100, 6) tensor took 14 ms instead of 20 us), which made a correct
+    function look like an endless loop."""
+    torch = sys.modules.get("torch")
+    before = torch.get_num_threads() if torch is not None else 1
+    if before == 1:
+        yield
+        return
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
+def limit_message(exc, seconds):
+    """What to tell a learner whose call hit `time_limit(seconds)`."""
+    return wall_timeout_message(seconds) if exc.args[:1] == ("wall",) else timeout_message(seconds)
+
+
+def graded_names_used(fn, names):
+    """Which of `names` (other graded functions) fn's code reads as globals, nested functions included
+    (an attribute such as `F.layer_norm` or a local import is not a use of the notebook's function)."""
+    import dis
+    code, found, todo = getattr(fn, "__code__", None), set(), []
+    if code is not None:
+        todo.append(code)
+    while todo:
+        code = todo.pop()
+        found.update(i.argval for i in dis.get_instructions(code)
+                     if i.opname in ("LOAD_GLOBAL", "LOAD_NAME") and i.argval in names)
+        todo.extend(c for c in code.co_consts if hasattr(c, "co_names"))
+    return sorted(found)
+
+
+@contextmanager
+def standing_in(fn, references):
+    """While the block runs, the globals `references` names (graded helpers that fail their own checks)
+    are the course's reference functions in fn's namespace, so fn is graded on its own."""
+    namespace = getattr(fn, "__globals__", None)
+    if not references or namespace is None:
+        yield
+        return
+    missing = object()
+    saved = {name: namespace.get(name, missing) for name in references}
+    namespace.update(references)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is missing:
+                namespace.pop(name, None)
+            else:
+                namespace[name] = value
 
 
 def _call(fn, args, kwargs, seconds):
@@ -147,8 +227,8 @@ def _call(fn, args, kwargs, seconds):
         with time_limit(seconds):
             value = fn(*args, **kwargs)
         outcome = {"kind": "value", "value": value}
-    except CallTimeout:
-        outcome = {"kind": "error", "timeout": True, "message": timeout_message(seconds)}
+    except CallTimeout as exc:
+        outcome = {"kind": "error", "timeout": True, "message": limit_message(exc, seconds)}
     except NotImplementedError:
         outcome = {"kind": "not_implemented"}
     except BaseException as exc:  # SystemExit, RecursionError, MemoryError...: all the learner's own errors
@@ -185,19 +265,24 @@ def probe(user_ns, request_json, result_path):
     """Call the function `request["function"]` from the learner's namespace on every case; write JSON.
 
     request: {"function": name, "reference": [module, attribute], "cases": [{"args", "kwargs"}],
-              "call_timeout": seconds}
+              "call_timeout": CPU seconds per call, "graded": names of the notebook's other graded functions,
+              "standins": {name: [module, attribute]} of those that failed their own checks}
+    result: {"found", "callable", "fingerprint", "uses": the graded names fn's code refers to, "outcomes"}
     """
     import importlib
-    try:  # graded calls are small: at one thread they are fastest, and their time does not depend on the machine's load
-        import torch
+    try:  # graded calls are small: at one thread they are fastest, and their CPU time (what the limit
+        import torch  # measures) tracks the work done, whatever the machine's load
         torch.set_num_threads(1)
     except ImportError:
         pass
     request = json.loads(request_json)
     fn = user_ns.get(request["function"])
-    result = {"found": fn is not None, "callable": callable(fn), "fingerprint": None, "outcomes": []}
+    result = {"found": fn is not None, "callable": callable(fn), "fingerprint": None, "uses": [], "outcomes": []}
     if callable(fn):
         result["fingerprint"] = code_fingerprint(fn)
+        result["uses"] = graded_names_used(fn, set(request.get("graded", ())))
+        standins = {name: getattr(importlib.import_module(module), attribute)
+                    for name, (module, attribute) in request.get("standins", {}).items() if name in result["uses"]}
         module_name, attribute = request["reference"]
         reference = getattr(importlib.import_module(module_name), attribute)
         saved_code = reference.__code__
@@ -208,7 +293,8 @@ def probe(user_ns, request_json, result_path):
                 if timed_out:  # one endless loop is enough to know: don't spend the limit on every case
                     result["outcomes"].append({"kind": "error", "message": "not run: your function ran out of time on an earlier check"})
                     continue
-                outcome = _call(fn, decode(case["args"]), decode(case["kwargs"]), request["call_timeout"])
+                with standing_in(fn, standins):
+                    outcome = _call(fn, decode(case["args"]), decode(case["kwargs"]), request["call_timeout"])
                 timed_out = outcome.get("timeout", False)
                 if outcome["kind"] == "value":
                     try:
@@ -220,7 +306,7 @@ def probe(user_ns, request_json, result_path):
             reference.__code__ = saved_code
     text = json.dumps(result)
     if len(text) > MAX_RESULT_BYTES:
-        text = json.dumps({"found": True, "callable": True, "fingerprint": result["fingerprint"], "outcomes": [
+        text = json.dumps({"found": True, "callable": True, "fingerprint": result["fingerprint"], "uses": result["uses"], "outcomes": [
             {"kind": "error", "message": "your function returned far larger arrays than expected"}] * len(request["cases"])})
     with open(result_path, "w", encoding="utf-8") as handle:
         handle.write(text)

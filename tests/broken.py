@@ -7,20 +7,22 @@ import numpy as np
 from course_lib.sequences import pad_batch as _pad_ref
 
 
-def _named(name):
+def _named(name, hint=None):
+    """Name a wrong implementation after its exercise; `hint`: words of the Hint it must get, if any."""
     def wrap(fn):
         fn.__name__ = name
+        fn.expected_hint = hint
         return fn
     return wrap
 
 
 # running_mean ------------------------------------------------------------------------------------
-@_named("running_mean")
+@_named("running_mean", hint='running *sum*')
 def running_sum(x):
     return np.cumsum(np.asarray(x, float), axis=0)
 
 
-@_named("running_mean")
+@_named("running_mean", hint='averaged along axis 1')
 def running_mean_over_batch(x):
     x = np.asarray(x, float)
     if x.ndim != 2:
@@ -34,7 +36,7 @@ def running_mean_without_validation(x):
     return np.cumsum(x, axis=0) / np.arange(1, len(x) + 1).reshape((-1,) + (1,) * (x.ndim - 1))
 
 
-@_named("running_mean")
+@_named("running_mean", hint='off by one')
 def running_mean_off_by_one(x):
     x = np.asarray(x, float)
     if x.ndim != 2:
@@ -43,7 +45,7 @@ def running_mean_off_by_one(x):
 
 
 # one_hot -----------------------------------------------------------------------------------------
-@_named("one_hot")
+@_named("one_hot", hint='transposed')
 def one_hot_transposed(indices, vocab_size):
     return np.eye(vocab_size)[np.asarray(indices)].T
 
@@ -56,7 +58,7 @@ def one_hot_no_range_check(indices, vocab_size):
     return np.eye(vocab_size)[indices]  # a negative index silently picks the last row
 
 
-@_named("one_hot")
+@_named("one_hot", hint='float64 ones')
 def one_hot_integer_dtype(indices, vocab_size):
     indices = np.asarray(indices)
     if not np.issubdtype(indices.dtype, np.integer):
@@ -66,7 +68,7 @@ def one_hot_integer_dtype(indices, vocab_size):
     return np.eye(vocab_size, dtype=np.int64)[indices]
 
 
-@_named("one_hot")
+@_named("one_hot", hint="keep the indices' shape")
 def one_hot_flattened(indices, vocab_size):
     indices = np.asarray(indices).ravel()
     if indices.size and (indices.min() < 0 or indices.max() >= vocab_size):
@@ -75,7 +77,7 @@ def one_hot_flattened(indices, vocab_size):
 
 
 # next_step_pairs ---------------------------------------------------------------------------------
-@_named("next_step_pairs")
+@_named("next_step_pairs", hint='swapped')
 def pairs_swapped(sequence):
     sequence = np.asarray(sequence)
     if len(sequence) < 2:
@@ -83,7 +85,7 @@ def pairs_swapped(sequence):
     return sequence[1:], sequence[:-1]
 
 
-@_named("next_step_pairs")
+@_named("next_step_pairs", hint='axis 1')
 def pairs_last_axis(sequence):
     sequence = np.asarray(sequence)
     if len(sequence) < 2:
@@ -91,7 +93,7 @@ def pairs_last_axis(sequence):
     return sequence[..., :-1], sequence[..., 1:]
 
 
-@_named("next_step_pairs")
+@_named("next_step_pairs", hint='shifted by one step')
 def pairs_not_shifted(sequence):
     sequence = np.asarray(sequence)
     if len(sequence) < 2:
@@ -106,37 +108,37 @@ def pairs_no_length_check(sequence):
 
 
 # pad_batch ---------------------------------------------------------------------------------------
-@_named("pad_batch")
+@_named("pad_batch", hint='batch-first')
 def pad_batch_first(sequences, pad_value=0):
     padded, mask = _pad_ref(sequences, pad_value)
     return padded.T, mask.T
 
 
-@_named("pad_batch")
+@_named("pad_batch", hint='inverted')
 def pad_mask_inverted(sequences, pad_value=0):
     padded, mask = _pad_ref(sequences, pad_value)
     return padded, ~mask
 
 
-@_named("pad_batch")
+@_named("pad_batch", hint='pad_value, not always 0')
 def pad_ignores_pad_value(sequences, pad_value=0):
     padded, mask = _pad_ref(sequences, 0)
     return padded, mask
 
 
-@_named("pad_batch")
+@_named("pad_batch", hint='booleans')
 def pad_float_mask(sequences, pad_value=0):
     padded, mask = _pad_ref(sequences, pad_value)
     return padded, mask.astype(float)
 
 
 # rnn_step ----------------------------------------------------------------------------------------
-@_named("rnn_step")
+@_named("rnn_step", hint='W_hh is transposed')
 def step_transposed_W_hh(x_t, h_prev, W_xh, W_hh, b_h):
     return np.tanh(x_t @ W_xh + h_prev @ W_hh.T + b_h), None
 
 
-@_named("rnn_step")
+@_named("rnn_step", hint='bias b_h is missing')
 def step_without_bias(x_t, h_prev, W_xh, W_hh, b_h):
     return np.tanh(x_t @ W_xh + h_prev @ W_hh), None
 
@@ -152,12 +154,12 @@ def step_returns_bare_array(x_t, h_prev, W_xh, W_hh, b_h):
 
 
 # rnn_forward -------------------------------------------------------------------------------------
-@_named("rnn_forward")
+@_named("rnn_forward", hint='every step used h0')
 def forward_reusing_h0(x, h0, W_xh, W_hh, b_h):
     return np.stack([np.tanh(x_t @ W_xh + h0 @ W_hh + b_h) for x_t in x]), None
 
 
-@_named("rnn_forward")
+@_named("rnn_forward", hint='h0 is not one of them')
 def forward_including_h0(x, h0, W_xh, W_hh, b_h):
     hs, h = [h0], h0
     for x_t in x:
@@ -166,7 +168,7 @@ def forward_including_h0(x, h0, W_xh, W_hh, b_h):
     return np.stack(hs), None  # (T + 1, B, H)
 
 
-@_named("rnn_forward")
+@_named("rnn_forward", hint='backwards')
 def forward_time_reversed(x, h0, W_xh, W_hh, b_h):
     hs, h = [], h0
     for x_t in x[::-1]:
@@ -175,10 +177,10 @@ def forward_time_reversed(x, h0, W_xh, W_hh, b_h):
     return np.stack(hs[::-1]), None
 
 
-@_named("rnn_forward")
+@_named("rnn_forward", hint='time-first')
 def forward_batch_first(x, h0, W_xh, W_hh, b_h):
     x = np.asarray(x).transpose(1, 0, 2)  # treats axis 0 as the batch
-    hs, h = [], np.zeros((x.shape[0], W_hh.shape[0]))
+    hs, h = [], h0
     for t in range(x.shape[1]):
         h = np.tanh(x[:, t] @ W_xh + h @ W_hh + b_h)
         hs.append(h)
@@ -186,18 +188,18 @@ def forward_batch_first(x, h0, W_xh, W_hh, b_h):
 
 
 # rnn_logits --------------------------------------------------------------------------------------
-@_named("rnn_logits")
+@_named("rnn_logits", hint='bias b_y')
 def logits_without_bias(hs, W_hy, b_y):
     return np.asarray(hs) @ W_hy
 
 
-@_named("rnn_logits")
+@_named("rnn_logits", hint='not probabilities')
 def logits_softmaxed(hs, W_hy, b_y):
     z = np.asarray(hs) @ W_hy + b_y
     return np.exp(z) / np.exp(z).sum(-1, keepdims=True)
 
 
-@_named("rnn_logits")
+@_named("rnn_logits", hint='every time step')
 def logits_last_step_only(hs, W_hy, b_y):
     return np.asarray(hs)[-1] @ W_hy + b_y
 
@@ -208,20 +210,20 @@ def _log_softmax(z, axis=-1):
     return z - np.log(np.exp(z).sum(axis=axis, keepdims=True))
 
 
-@_named("sequence_loss")
+@_named("sequence_loss", hint='averaged over time too')
 def loss_mean_everything(logits, targets):
     logp = _log_softmax(np.asarray(logits, float))
     return float(-np.take_along_axis(logp, np.asarray(targets)[..., None], -1).mean())
 
 
-@_named("sequence_loss")
+@_named("sequence_loss", hint='overflows')
 def loss_unstable(logits, targets):
     z = np.asarray(logits, float)
     logp = z - np.log(np.exp(z).sum(-1, keepdims=True))
     return float(-np.take_along_axis(logp, np.asarray(targets)[..., None], -1).sum() / z.shape[1])
 
 
-@_named("sequence_loss")
+@_named("sequence_loss", hint='summed over the batch')
 def loss_summed_over_batch(logits, targets):
     logp = _log_softmax(np.asarray(logits, float))
     return float(-np.take_along_axis(logp, np.asarray(targets)[..., None], -1).sum())
@@ -235,21 +237,21 @@ def loss_no_target_check(logits, targets):
 
 
 # chapter 03 --------------------------------------------------------------------------------------
-@_named("rnn_step_backward")
+@_named("rnn_step_backward", hint='derivative is missing')
 def step_backward_no_tanh_derivative(dh_next, cache):
     x_t, h_prev, W_xh, W_hh, h_t = cache
     da = dh_next
     return {"x_t": da @ W_xh.T, "h_prev": da @ W_hh.T, "W_xh": x_t.T @ da, "W_hh": h_prev.T @ da, "b_h": da.sum(0)}
 
 
-@_named("rnn_step_backward")
+@_named("rnn_step_backward", hint='dW_hh is h_prev.T')
 def step_backward_transposed_weight_grads(dh_next, cache):
     x_t, h_prev, W_xh, W_hh, h_t = cache
     da = dh_next * (1 - h_t ** 2)
     return {"x_t": da @ W_xh.T, "h_prev": da @ W_hh.T, "W_xh": x_t.T @ da, "W_hh": (h_prev.T @ da).T, "b_h": da.sum(0)}
 
 
-@_named("rnn_step_backward")
+@_named("rnn_step_backward", hint='sums da over the batch')
 def step_backward_bias_mean(dh_next, cache):
     x_t, h_prev, W_xh, W_hh, h_t = cache
     da = dh_next * (1 - h_t ** 2)
@@ -261,66 +263,60 @@ def _bptt(dhs, cache, **mistakes):
     return _backward_with(dhs, cache, **mistakes)
 
 
-@_named("rnn_backward")
+@_named("rnn_backward", hint='later steps send back')
 def backward_not_carried(dhs, cache):
     return _bptt(dhs, cache, carry=False)
 
 
-@_named("rnn_backward")
+@_named("rnn_backward", hint='*summed*')
 def backward_overwrites(dhs, cache):
     return _bptt(dhs, cache, accumulate=False)
 
 
-@_named("rnn_backward")
+@_named("rnn_backward", hint='backwards')
 def backward_forward_order(dhs, cache):
     return _bptt(dhs, cache, reverse=False)
 
 
-@_named("rnn_backward")
+@_named("rnn_backward", hint='with respect to h0')
 def backward_without_h0(dhs, cache):
     grads = _bptt(dhs, cache)
     del grads["h0"]
     return grads
 
 
-@_named("logits_backward")
+@_named("logits_backward", hint='does not average')
 def logits_backward_bias_mean(dlogits, cache):
     hs, W_hy = cache
     return {"hs": dlogits @ W_hy.T, "W_hy": np.einsum("tbh,tbv->hv", hs, dlogits), "b_y": dlogits.mean((0, 1))}
 
 
-@_named("logits_backward")
+@_named("logits_backward", hint='every time step')
 def logits_backward_last_step(dlogits, cache):
     hs, W_hy = cache
     return {"hs": dlogits @ W_hy.T, "W_hy": hs[-1].T @ dlogits[-1], "b_y": dlogits.sum((0, 1))}
 
 
-@_named("logits_backward")
+@_named("logits_backward", hint='W_hy transposed')
 def logits_backward_untransposed(dlogits, cache):
     hs, W_hy = cache
     return {"hs": dlogits @ W_hy.T if W_hy.shape[0] != W_hy.shape[1] else dlogits @ W_hy,
             "W_hy": np.einsum("tbh,tbv->hv", hs, dlogits), "b_y": dlogits.sum((0, 1))}
 
 
-@_named("numerical_gradient")
+@_named("numerical_gradient", hint='central difference')
 def numgrad_forward_difference(f, x, eps=1e-5):
     from course_lib.checks.ch03_bptt import _forward_difference  # the hint's own one-sided version
     return _forward_difference(f, x, eps)
 
 
-@_named("numerical_gradient")
+@_named("numerical_gradient", hint='back to its original')
 def numgrad_not_restored(f, x, eps=1e-5):
-    x = np.array(x, dtype=float)
-    grad = np.zeros_like(x)
-    for i in np.ndindex(x.shape):
-        x[i] += eps
-        plus = f(x)
-        x[i] -= 2 * eps
-        grad[i] = (plus - f(x)) / (2 * eps)  # x[i] is left at x - eps
-    return grad
+    from course_lib.checks.ch03_bptt import _not_restored  # the hint's own version: x[i] is left at x - eps
+    return _not_restored(f, x, eps)
 
 
-@_named("numerical_gradient")
+@_named("numerical_gradient", hint='2 * eps')
 def numgrad_wrong_denominator(f, x, eps=1e-5):
     x = np.array(x, dtype=float)
     grad = np.zeros_like(x)
@@ -334,64 +330,64 @@ def numgrad_wrong_denominator(f, x, eps=1e-5):
     return grad
 
 
-@_named("relative_error")
+@_named("relative_error", hint='floor')
 def relerr_no_floor(a, b):
     a, b = np.asarray(a, float), np.asarray(b, float)
     with np.errstate(all="ignore"):
         return float(np.max(np.abs(a - b) / (np.abs(a) + np.abs(b))))
 
 
-@_named("relative_error")
+@_named("relative_error", hint='maximum over entries')
 def relerr_mean(a, b):
     a, b = np.asarray(a, float), np.asarray(b, float)
     return float(np.mean(np.abs(a - b) / np.maximum(1e-8, np.abs(a) + np.abs(b))))
 
 
-@_named("relative_error")
+@_named("relative_error", hint='absolute error')
 def relerr_absolute(a, b):
     return float(np.max(np.abs(np.asarray(a, float) - np.asarray(b, float))))
 
 
 # chapter 04 --------------------------------------------------------------------------------------
-@_named("spectral_radius")
+@_named("spectral_radius", hint='spectral *norm*')
 def radius_is_spectral_norm(W):
     return float(np.linalg.norm(W, 2))
 
 
-@_named("spectral_radius")
+@_named("spectral_radius", hint='absolute value')
 def radius_real_part(W):
     if np.shape(W)[0] != np.shape(W)[1]:
         raise ValueError("W must be square")
     return float(np.max(np.real(np.linalg.eigvals(W))))
 
 
-@_named("spectral_radius")
+@_named("spectral_radius", hint='largest |entry|')
 def radius_largest_entry(W):
     if np.shape(W)[0] != np.shape(W)[1]:
         raise ValueError("W must be square")
     return float(np.max(np.abs(W)))
 
 
-@_named("clip_grad_norm")
+@_named("clip_grad_norm", hint='*global* norm')
 def clip_each_array(grads, max_norm):
     from course_lib.checks.ch04_gradients import _clip_each
     return _clip_each(grads, max_norm)
 
 
-@_named("clip_grad_norm")
+@_named("clip_grad_norm", hint='*before*')
 def clip_returns_norm_after(grads, max_norm):
     from course_lib.gradients import clip_grad_norm
     clipped, norm = clip_grad_norm(grads, max_norm)
     return clipped, min(norm, max_norm)
 
 
-@_named("clip_grad_norm")
+@_named("clip_grad_norm", hint='only clip when')
 def clip_always_rescales(grads, max_norm):
     norm = float(np.sqrt(sum(np.sum(g ** 2) for g in grads.values())))
     return {k: g * max_norm / norm for k, g in grads.items()}, norm  # also scales small gradients up
 
 
-@_named("hidden_jacobian_norms")
+@_named("hidden_jacobian_norms", hint='Frobenius')
 def jacobian_frobenius(x, h0, W_xh, W_hh, b_h):
     from course_lib.checks.ch04_gradients import _jacobian_norms_with
     if np.shape(x)[1] != 1:
@@ -399,7 +395,7 @@ def jacobian_frobenius(x, h0, W_xh, W_hh, b_h):
     return _jacobian_norms_with(x, h0, W_xh, W_hh, b_h, norm="fro")
 
 
-@_named("hidden_jacobian_norms")
+@_named("hidden_jacobian_norms", hint='diag(1 - s_k**2)')
 def jacobian_without_tanh(x, h0, W_xh, W_hh, b_h):
     from course_lib.checks.ch04_gradients import _jacobian_norms_with
     if np.shape(x)[1] != 1:
@@ -407,7 +403,7 @@ def jacobian_without_tanh(x, h0, W_xh, W_hh, b_h):
     return _jacobian_norms_with(x, h0, W_xh, W_hh, b_h, derivative=False)
 
 
-@_named("hidden_jacobian_norms")
+@_named("hidden_jacobian_norms", hint='norms[0] is the initial')
 def jacobian_reversed(x, h0, W_xh, W_hh, b_h):
     from course_lib.gradients import hidden_jacobian_norms
     return hidden_jacobian_norms(x, h0, W_xh, W_hh, b_h)[::-1]
@@ -422,23 +418,23 @@ def _lstm(x, h, c, W, b, **kw):
     return _step_with(x, h, c, W, b, **kw)
 
 
-@_named("lstm_step")
+@_named("lstm_step", hint='CS231n')
 def lstm_cs231n_order(x_t, h_prev, c_prev, W, b):
     return _lstm(x_t, h_prev, c_prev, W, b, order="ifog")
 
 
-@_named("lstm_step")
+@_named("lstm_step", hint='candidate g uses tanh')
 def lstm_sigmoid_candidate(x_t, h_prev, c_prev, W, b):
     from course_lib.lstm import sigmoid
     return _lstm(x_t, h_prev, c_prev, W, b, candidate=sigmoid)
 
 
-@_named("lstm_step")
+@_named("lstm_step", hint='tanh is missing')
 def lstm_h_without_tanh(x_t, h_prev, c_prev, W, b):
     return _lstm(x_t, h_prev, c_prev, W, b, use_c_in_h=False)
 
 
-@_named("lstm_step")
+@_named("lstm_step", hint='forget gate multiplies')
 def lstm_forgets_nothing(x_t, h_prev, c_prev, W, b):
     h, c, cache = _lstm(x_t, h_prev, c_prev, W, b)
     from course_lib.lstm import lstm_step
@@ -457,12 +453,12 @@ def _forward_loop(x, h, c, W, b, reverse=False):
     return np.stack(hs[::-1] if reverse else hs), (h, c)
 
 
-@_named("lstm_forward")
+@_named("lstm_forward", hint='from c0')
 def lstm_forward_ignores_c0(x, h0, c0, W, b):
     return _forward_loop(x, h0, np.zeros_like(c0), W, b)
 
 
-@_named("lstm_forward")
+@_named("lstm_forward", hint='backwards')
 def lstm_forward_reversed(x, h0, c0, W, b):
     return _forward_loop(x, h0, c0, W, b, reverse=True)
 
@@ -474,13 +470,13 @@ def lstm_forward_no_final_state(x, h0, c0, W, b):
 
 
 # chapter 08 --------------------------------------------------------------------------------------
-@_named("sinusoidal_positions")
+@_named("sinusoidal_positions", hint='even dimensions')
 def pe_sin_cos_swapped(T, d_model):
     from course_lib.checks.ch08_positions import _pe_swapped
     return _pe_swapped(T, d_model)
 
 
-@_named("sinusoidal_positions")
+@_named("sinusoidal_positions", hint='10000')
 def pe_base_1000(T, d_model):
     if d_model % 2 or T < 1:
         raise ValueError("bad sizes")
@@ -490,7 +486,7 @@ def pe_base_1000(T, d_model):
     return pe
 
 
-@_named("sinusoidal_positions")
+@_named("sinusoidal_positions", hint='start at 0')
 def pe_positions_from_one(T, d_model):
     if d_model % 2 or T < 1:
         raise ValueError("bad sizes")
@@ -500,19 +496,21 @@ def pe_positions_from_one(T, d_model):
     return pe
 
 
-@_named("is_permutation_equivariant")
+@_named("is_permutation_equivariant", hint='always True')
 def equivariant_always(f, x, rng):
     return True
 
 
-@_named("is_permutation_equivariant")
+@_named("is_permutation_equivariant", hint='invariance')
 def equivariant_output_not_permuted(f, x, rng):
     import torch
     perm = torch.randperm(x.shape[0], generator=rng)
+    while torch.equal(perm, torch.arange(x.shape[0])):  # one mistake only: a real permutation, compared without permuting f(x)
+        perm = torch.randperm(x.shape[0], generator=rng)
     return bool(torch.allclose(f(x[perm]), f(x), atol=1e-5))
 
 
-@_named("is_permutation_equivariant")
+@_named("is_permutation_equivariant", hint='always True')
 def equivariant_batch_axis(f, x, rng):
     import torch
     perm = torch.randperm(x.shape[1], generator=rng)
@@ -520,75 +518,70 @@ def equivariant_batch_axis(f, x, rng):
 
 
 # chapter 07 --------------------------------------------------------------------------------------
-@_named("sequence_accuracy")
+@_named("sequence_accuracy", hint='token accuracy')
 def seqacc_token_level(pred, target, mask):
     import torch
     mask = torch.as_tensor(mask)
     return float(((torch.as_tensor(pred) == torch.as_tensor(target)) & mask).sum() / mask.sum())
 
 
-@_named("sequence_accuracy")
+@_named("sequence_accuracy", hint='padding: ignore them')
 def seqacc_ignores_mask(pred, target, mask):
     import torch
     return float((torch.as_tensor(pred) == torch.as_tensor(target)).all(0).float().mean())
 
 
-@_named("sequence_accuracy")
+@_named("sequence_accuracy", hint='mask True marks')
 def seqacc_mask_inverted(pred, target, mask):
     import torch
     correct = (torch.as_tensor(pred) == torch.as_tensor(target)) | torch.as_tensor(mask)
     return float(correct.all(0).float().mean())
 
 
-@_named("greedy_decode")
+@_named("greedy_decode", hint="feed each step's predicted")
 def decode_without_feedback(step, state, start_tokens, max_len):
     from course_lib.checks.ch07_limits import _decode_without_feedback
     return _decode_without_feedback(step, state, start_tokens, max_len)
 
 
-@_named("greedy_decode")
+@_named("greedy_decode", hint='not the start token')
 def decode_with_start(step, state, start_tokens, max_len):
     from course_lib.checks.ch07_limits import _decode_with_start
     return _decode_with_start(step, state, start_tokens, max_len)
 
 
-@_named("greedy_decode")
+@_named("greedy_decode", hint='pass the state')
 def decode_state_not_carried(step, state, start_tokens, max_len):
-    import torch
-    tokens, out = start_tokens, []
-    for _ in range(max_len):
-        logits, _ = step(tokens, state)  # the new state is dropped
-        tokens = logits.argmax(-1)
-        out.append(tokens)
-    return torch.stack(out)
+    from course_lib.checks.ch07_limits import _decode_state_dropped
+    return _decode_state_dropped(step, state, start_tokens, max_len)
 
 
 # chapter 06 --------------------------------------------------------------------------------------
-@_named("bits_per_char")
+@_named("bits_per_char", hint='in nats')
 def bits_in_nats(logits, targets):
     from course_lib.checks.ch06_applications import _nats
     return _nats(logits, targets)
 
 
-@_named("bits_per_char")
+@_named("bits_per_char", hint='ln 10')
 def bits_log10(logits, targets):
     import math
     return bits_in_nats(logits, targets) / math.log(10)
 
 
-@_named("bits_per_char")
+@_named("bits_per_char", hint='every time step')
 def bits_of_last_step_only(logits, targets):
     from course_lib.language_model import bits_per_char
     return bits_per_char(logits[-1:], targets[-1:])
 
 
-@_named("sample_next")
+@_named("sample_next", hint='divide the logits')
 def sample_times_temperature(logits, temperature, rng):
     from course_lib.checks.ch06_applications import _times_temperature
     return _times_temperature(logits, temperature, rng)
 
 
-@_named("sample_next")
+@_named("sample_next", hint='not uniformly')
 def sample_uniform(logits, temperature, rng):
     import torch
     if not temperature > 0:
@@ -612,44 +605,44 @@ def sample_softmax_over_batch(logits, temperature, rng):
     return torch.multinomial(probs, logits.shape[0], replacement=True, generator=rng)[0]
 
 
-@_named("generate")
+@_named("generate", hint='feed each sampled id')
 def generate_no_feedback(model, prompt, n, temperature, rng):
     from course_lib.checks.ch06_applications import _no_feedback
     return _no_feedback(model, prompt, n, temperature, rng)
 
 
-@_named("generate")
+@_named("generate", hint='pass the state')
 def generate_fresh_state(model, prompt, n, temperature, rng):
     from course_lib.checks.ch06_applications import _fresh_state
     return _fresh_state(model, prompt, n, temperature, rng)
 
 
-@_named("generate")
+@_named("generate", hint='exactly n')
 def generate_one_too_few(model, prompt, n, temperature, rng):
     from course_lib.language_model import generate
     return generate(model, prompt, n, temperature, rng)[:-1]
 
 
-@_named("generate")
+@_named("generate", hint='at the given temperature')
 def generate_greedy(model, prompt, n, temperature, rng):
     from course_lib.language_model import generate
     return generate(model, prompt, n, min(temperature, 1e-4) if temperature > 0 else temperature, rng)
 
 
 # chapter 09 --------------------------------------------------------------------------------------
-@_named("scaled_dot_product_attention")
+@_named("scaled_dot_product_attention", hint='divide the scores')
 def sdpa_unscaled(q, k, v, mask=None):
     from course_lib.checks.ch09_attention import _sdpa_unscaled
     return _sdpa_unscaled(q, k, v, mask)
 
 
-@_named("scaled_dot_product_attention")
+@_named("scaled_dot_product_attention", hint='over the keys')
 def sdpa_softmax_over_queries(q, k, v, mask=None):
     from course_lib.checks.ch09_attention import _sdpa_softmax_over_queries
     return _sdpa_softmax_over_queries(q, k, v, mask)
 
 
-@_named("scaled_dot_product_attention")
+@_named("scaled_dot_product_attention", hint='NaN')
 def sdpa_nan_rows(q, k, v, mask=None):
     import math
     import torch
@@ -660,19 +653,19 @@ def sdpa_nan_rows(q, k, v, mask=None):
     return weights @ v, weights
 
 
-@_named("causal_mask")
+@_named("causal_mask", hint='past and itself')
 def causal_future(T):
     import torch
     return torch.triu(torch.ones(T, T, dtype=torch.bool))
 
 
-@_named("causal_mask")
+@_named("causal_mask", hint='itself too')
 def causal_no_self(T):
     import torch
     return torch.tril(torch.ones(T, T, dtype=torch.bool), diagonal=-1)
 
 
-@_named("causal_mask")
+@_named("causal_mask", hint='boolean mask')
 def causal_float(T):
     import torch
     if T < 1:
@@ -680,50 +673,50 @@ def causal_float(T):
     return torch.tril(torch.ones(T, T))
 
 
-@_named("multi_head_attention")
+@_named("multi_head_attention", hint='output projection')
 def mha_no_output_projection(x, params, n_heads, mask=None):
     from course_lib.checks.ch09_attention import _mha_without_output_projection
     return _mha_without_output_projection(x, params, n_heads, mask)
 
 
-@_named("multi_head_attention")
+@_named("multi_head_attention", hint='split d_model')
 def mha_one_head(x, params, n_heads, mask=None):
     from course_lib.checks.ch09_attention import _mha_heads_misassigned
     return _mha_heads_misassigned(x, params, n_heads, mask)
 
 
-@_named("multi_head_attention")
+@_named("multi_head_attention", hint='add the biases')
 def mha_no_biases(x, params, n_heads, mask=None):
     from course_lib.attention import multi_head_attention
     return multi_head_attention(x, {k: v for k, v in params.items() if k.startswith("W")}, n_heads, mask)
 
 
 # chapter 10 --------------------------------------------------------------------------------------
-@_named("layer_norm")
+@_named("layer_norm", hint='biased variance')
 def norm_unbiased(x, gamma, beta, eps=1e-5):
     from course_lib.checks.ch10_capstone import _unbiased_variance
     return _unbiased_variance(x, gamma, beta, eps)
 
 
-@_named("layer_norm")
+@_named("layer_norm", hint='not over time')
 def norm_over_time(x, gamma, beta, eps=1e-5):
     from course_lib.checks.ch10_capstone import _over_time
     return _over_time(x, gamma, beta, eps)
 
 
-@_named("layer_norm")
+@_named("layer_norm", hint='learned scale and shift')
 def norm_without_affine(x, gamma, beta, eps=1e-5):
     mean = x.mean(-1, keepdim=True)
     return (x - mean) / ((x - mean) ** 2).mean(-1, keepdim=True).add(eps).sqrt()
 
 
-@_named("attention_block")
+@_named("attention_block", hint='pre-norm')
 def block_post_norm(x, params, n_heads):
     from course_lib.checks.ch10_capstone import _post_norm
     return _post_norm(x, params, n_heads)
 
 
-@_named("attention_block")
+@_named("attention_block", hint='causal mask')
 def block_not_causal(x, params, n_heads):
     from course_lib.checks.ch10_capstone import _not_causal
     return _not_causal(x, params, n_heads)
@@ -735,8 +728,345 @@ def block_without_attention_biases(x, params, n_heads):
     return attention_block(x, {k: v for k, v in params.items() if not k.startswith("b_")}, n_heads)
 
 
+# More classic mistakes, one per hint that the functions above do not already make ----------------
+@_named("running_mean", hint="mean of the whole sequence")
+def running_mean_whole_sequence(x):
+    x = np.asarray(x, float)
+    if x.ndim != 2:
+        raise ValueError("x must be 2-D")
+    return np.repeat(x.mean(axis=0, keepdims=True), len(x), axis=0)
 
-# sequence_loss_backward: each one makes one classic mistake (tests/test_checks.py checks its hint fires)
+
+@_named("running_mean", hint="summed along axis 1")
+def running_mean_cumsum_over_batch(x):
+    x = np.asarray(x, float)
+    if x.ndim != 2:
+        raise ValueError("x must be 2-D")
+    return np.cumsum(x, axis=1) / np.arange(1, len(x) + 1)[:, None]
+
+
+@_named("one_hot", hint="vocab_size + 1")
+def one_hot_extra_column(indices, vocab_size):
+    indices = np.asarray(indices)
+    if indices.size and (indices.min() < 0 or indices.max() >= vocab_size):
+        raise ValueError("indices out of range")
+    return np.eye(vocab_size + 1)[indices]
+
+
+@_named("next_step_pairs", hint="exactly one step")
+def pairs_shifted_by_two(sequence):
+    sequence = np.asarray(sequence)
+    if len(sequence) < 2:
+        raise ValueError("too short")
+    return sequence[:-2], sequence[2:]
+
+
+@_named("pad_batch", hint="padded at the start")
+def pad_at_the_start(sequences, pad_value=0):
+    if not sequences:
+        raise ValueError("empty batch")
+    T = max(len(s) for s in sequences)
+    padded, mask = np.full((T, len(sequences)), pad_value), np.zeros((T, len(sequences)), dtype=bool)
+    for b, seq in enumerate(sequences):
+        padded[T - len(seq):, b], mask[T - len(seq):, b] = seq, True
+    return padded, mask
+
+
+@_named("rnn_step", hint="h_prev is never used")
+def step_ignores_h_prev(x_t, h_prev, W_xh, W_hh, b_h):
+    h_t = np.tanh(x_t @ W_xh + b_h)
+    return h_t, (x_t, h_prev, W_xh, W_hh, h_t)
+
+
+@_named("rnn_step", hint="not the sigmoid")
+def step_sigmoid(x_t, h_prev, W_xh, W_hh, b_h):
+    h_t = 1 / (1 + np.exp(-(x_t @ W_xh + h_prev @ W_hh + b_h)))
+    return h_t, (x_t, h_prev, W_xh, W_hh, h_t)
+
+
+@_named("rnn_step", hint="the tanh is missing")
+def step_linear(x_t, h_prev, W_xh, W_hh, b_h):
+    h_t = x_t @ W_xh + h_prev @ W_hh + b_h
+    return h_t, (x_t, h_prev, W_xh, W_hh, h_t)
+
+
+@_named("rnn_forward", hint="never used")
+def forward_ignores_x(x, h0, W_xh, W_hh, b_h):
+    hs, h = [], h0
+    for _ in x:
+        h = np.tanh(h @ W_hh + b_h)
+        hs.append(h)
+    return np.stack(hs), None
+
+
+@_named("rnn_logits", hint="linear")
+def logits_tanh(hs, W_hy, b_y):
+    return np.tanh(np.asarray(hs) @ W_hy + b_y)
+
+
+@_named("sequence_loss", hint="last axis")
+def loss_softmax_over_batch(logits, targets):
+    logp = _log_softmax(np.asarray(logits, float), axis=1)
+    return float(-np.take_along_axis(logp, np.asarray(targets)[..., None], -1).sum() / np.shape(logits)[1])
+
+
+def _step_backward(dh_next, cache, derivative):
+    x_t, h_prev, W_xh, W_hh, h_t = cache
+    da = dh_next * derivative(h_t, h_prev)
+    return {"x_t": da @ W_xh.T, "h_prev": da @ W_hh.T, "W_xh": x_t.T @ da, "W_hh": h_prev.T @ da, "b_h": da.sum(0)}
+
+
+@_named("rnn_step_backward", hint="not 1 - h_t")
+def step_backward_one_minus_h(dh_next, cache):
+    return _step_backward(dh_next, cache, lambda h_t, h_prev: 1 - h_t)
+
+
+@_named("rnn_step_backward", hint="not h_prev")
+def step_backward_derivative_at_h_prev(dh_next, cache):
+    return _step_backward(dh_next, cache, lambda h_t, h_prev: 1 - h_prev ** 2)
+
+
+@_named("rnn_step_backward", hint="through W_hh transposed")
+def step_backward_h_prev_untransposed(dh_next, cache):
+    x_t, h_prev, W_xh, W_hh, h_t = cache
+    da = dh_next * (1 - h_t ** 2)
+    return {"x_t": da @ W_xh.T, "h_prev": da @ W_hh, "W_xh": x_t.T @ da, "W_hh": h_prev.T @ da, "b_h": da.sum(0)}
+
+
+@_named("logits_backward", hint="hs.T @ dlogits")
+def logits_backward_dW_transposed(dlogits, cache):
+    hs, W_hy = cache
+    return {"hs": dlogits @ W_hy.T, "W_hy": np.einsum("tbv,tbh->vh", dlogits, hs), "b_y": dlogits.sum((0, 1))}
+
+
+@_named("numerical_gradient", hint="one entry at a time")
+def numgrad_all_entries_at_once(f, x, eps=1e-5):
+    x = np.array(x, dtype=float)
+    return np.ones_like(x) * (f(x + eps) - f(x - eps)) / (2 * eps)
+
+
+@_named("relative_error", hint="|a| alone")
+def relerr_relative_to_a(a, b):
+    a, b = np.asarray(a, float), np.asarray(b, float)
+    return float(np.max(np.abs(a - b) / np.maximum(1e-8, np.abs(a))))
+
+
+@_named("spectral_radius", hint="modulus")
+def radius_of_real_parts(W):
+    if np.shape(W)[0] != np.shape(W)[1]:
+        raise ValueError("W must be square")
+    return float(np.max(np.abs(np.linalg.eigvals(W).real)))
+
+
+def _norm(grads):
+    return float(np.sqrt(sum(np.sum(g ** 2) for g in grads.values())))
+
+
+@_named("clip_grad_norm", hint="max_norm / norm")
+def clip_inverted_ratio(grads, max_norm):
+    norm = _norm(grads)
+    return {k: g * min(1.0, norm / max_norm) for k, g in grads.items()}, norm
+
+
+@_named("clip_grad_norm", hint="sum of *squares*")
+def clip_sum_of_norms(grads, max_norm):
+    norm = float(sum(np.linalg.norm(g) for g in grads.values()))
+    return {k: g * min(1.0, max_norm / (norm + 1e-6)) for k, g in grads.items()}, norm
+
+
+def _jacobians(x, h0, W_xh, W_hh, b_h, **mistakes):
+    from course_lib.checks.ch04_gradients import _jacobian_norms_with
+    if np.shape(x)[1] != 1:
+        raise ValueError("one sequence only")
+    return _jacobian_norms_with(x, h0, W_xh, W_hh, b_h, **mistakes)
+
+
+@_named("hidden_jacobian_norms", hint="T + 1 values")
+def jacobian_without_initial_state(x, h0, W_xh, W_hh, b_h):
+    return _jacobians(x, h0, W_xh, W_hh, b_h)[1:]
+
+
+@_named("hidden_jacobian_norms", hint="off by one in time")
+def jacobian_derivative_one_step_early(x, h0, W_xh, W_hh, b_h):
+    return _jacobians(x, h0, W_xh, W_hh, b_h, state_shift=-1)
+
+
+@_named("hidden_jacobian_norms", hint="other order")
+def jacobian_product_reversed(x, h0, W_xh, W_hh, b_h):
+    return _jacobians(x, h0, W_xh, W_hh, b_h, left=True)
+
+
+@_named("lstm_step", hint="first block is the input gate")
+def lstm_forget_gate_first(x_t, h_prev, c_prev, W, b):
+    return _lstm(x_t, h_prev, c_prev, W, b, order="figo")
+
+
+def _lstm_loop(x, h, c, W, b, store):
+    from course_lib.lstm import lstm_step
+    hs = []
+    for t in range(len(x)):
+        h_prev = h
+        h, c, _ = lstm_step(x[t], h, c, W, b)
+        hs.append(h_prev if store == "h_prev" else c)
+    return np.stack(hs), (h, c)
+
+
+@_named("lstm_forward", hint="*new* h_t")
+def lstm_forward_stores_previous_h(x, h0, c0, W, b):
+    return _lstm_loop(x, h0, c0, W, b, "h_prev")
+
+
+@_named("lstm_forward", hint="not the cell states")
+def lstm_forward_stores_c(x, h0, c0, W, b):
+    return _lstm_loop(x, h0, c0, W, b, "c")
+
+
+@_named("lstm_forward", hint="(h_T, c_T)")
+def lstm_forward_final_state_swapped(x, h0, c0, W, b):
+    hs, (h, c) = _forward_loop(x, h0, c0, W, b)
+    return hs, (c, h)
+
+
+@_named("sinusoidal_positions", hint="interleave")
+def pe_sines_then_cosines(T, d_model):
+    if d_model % 2 or T < 1:
+        raise ValueError("bad sizes")
+    t, w = np.arange(T)[:, None], 10000.0 ** (-np.arange(0, d_model, 2) / d_model)
+    return np.concatenate([np.sin(t * w), np.cos(t * w)], axis=1)
+
+
+@_named("sinusoidal_positions", hint="one row per position")
+def pe_transposed(T, d_model):
+    if d_model % 2 or T < 1:
+        raise ValueError("bad sizes")
+    t, w = np.arange(T)[:, None], 10000.0 ** (-np.arange(0, d_model, 2) / d_model)
+    pe = np.zeros((T, d_model))
+    pe[:, 0::2], pe[:, 1::2] = np.sin(t * w), np.cos(t * w)
+    return pe.T
+
+
+@_named("bits_per_char", hint="average over all")
+def bits_summed(logits, targets):
+    import torch
+    return float(-torch.log_softmax(logits, -1).gather(-1, targets[..., None]).sum()) / np.log(2)
+
+
+@_named("bits_per_char", hint="(log-)softmax")
+def bits_of_raw_logits(logits, targets):
+    from course_lib.checks.ch06_applications import _bits_of_raw_logits
+    return _bits_of_raw_logits(logits, targets)
+
+
+@_named("sample_next", hint="must change the distribution")
+def sample_ignores_temperature(logits, temperature, rng):
+    import torch
+    if not temperature > 0:
+        raise ValueError("temperature must be > 0")
+    return torch.multinomial(torch.softmax(logits.double(), -1), 1, generator=rng)[:, 0]
+
+
+@_named("sample_next", hint="always the argmax")
+def sample_argmax(logits, temperature, rng):
+    if not temperature > 0:
+        raise ValueError("temperature must be > 0")
+    return logits.argmax(-1)
+
+
+@_named("generate", hint="without the prompt")
+def generate_with_prompt(model, prompt, n, temperature, rng):
+    from course_lib.checks.ch06_applications import _with_prompt
+    return _with_prompt(model, prompt, n, temperature, rng)
+
+
+@_named("generate", hint="whole prompt")
+def generate_from_last_prompt_id(model, prompt, n, temperature, rng):
+    from course_lib.checks.ch06_applications import _last_prompt_token_only
+    return _last_prompt_token_only(model, prompt, n, temperature, rng)
+
+
+@_named("sequence_accuracy", hint="a sequence is a column")
+def seqacc_all_over_batch(pred, target, mask):
+    import torch
+    correct = (torch.as_tensor(pred) == torch.as_tensor(target)) | ~torch.as_tensor(mask)
+    return float(correct.all(1).float().mean())
+
+
+@_named("greedy_decode", hint="time-first")
+def decode_batch_first(step, state, start_tokens, max_len):
+    from course_lib.seq2seq import greedy_decode
+    return greedy_decode(step, state, start_tokens, max_len).T
+
+
+@_named("scaled_dot_product_attention", hint="not by d_k")
+def sdpa_scaled_by_d_k(q, k, v, mask=None):
+    import torch
+    scores = q @ k.transpose(-2, -1) / q.shape[-1]
+    if mask is not None:
+        scores = scores.masked_fill(~mask, float("-inf"))
+    weights = torch.nan_to_num(torch.softmax(scores, -1), nan=0.0)
+    return weights @ v, weights
+
+
+@_named("scaled_dot_product_attention", hint="may attend")
+def sdpa_mask_polarity(q, k, v, mask=None):
+    import math
+    import torch
+    scores = q @ k.transpose(-2, -1) / math.sqrt(q.shape[-1])
+    if mask is not None:
+        scores = scores.masked_fill(mask, float("-inf"))
+    weights = torch.nan_to_num(torch.softmax(scores, -1), nan=0.0)
+    return weights @ v, weights
+
+
+@_named("scaled_dot_product_attention", hint="before the softmax")
+def sdpa_mask_after_softmax(q, k, v, mask=None):
+    from course_lib.checks.ch09_attention import _sdpa_mask_after_softmax
+    return _sdpa_mask_after_softmax(q, k, v, mask)
+
+
+@_named("causal_mask", hint="inverted")
+def causal_inverted(T):
+    import torch
+    if T < 1:
+        raise ValueError("T must be positive")
+    return torch.triu(torch.ones(T, T, dtype=torch.bool), diagonal=1)
+
+
+@_named("multi_head_attention", hint="sqrt(d_k), d_k")
+def mha_scaled_by_d_model(x, params, n_heads, mask=None):
+    from course_lib.checks.ch09_attention import _mha_scaled_by_d_model
+    return _mha_scaled_by_d_model(x, params, n_heads, mask)
+
+
+@_named("layer_norm", hint="*inside* the square root")
+def norm_eps_outside(x, gamma, beta, eps=1e-5):
+    if gamma.shape != x.shape[-1:]:
+        raise ValueError("gamma has the wrong size")
+    mean = x.mean(-1, keepdim=True)
+    return (x - mean) / (((x - mean) ** 2).mean(-1, keepdim=True).sqrt() + eps) * gamma + beta
+
+
+@_named("layer_norm", hint="other way round")
+def norm_gamma_beta_swapped(x, gamma, beta, eps=1e-5):
+    if gamma.shape != x.shape[-1:]:
+        raise ValueError("gamma has the wrong size")
+    mean = x.mean(-1, keepdim=True)
+    return (x - mean) / ((x - mean) ** 2).mean(-1, keepdim=True).add(eps).sqrt() * beta + gamma
+
+
+@_named("attention_block", hint="add the residual")
+def block_without_residual(x, params, n_heads):
+    from course_lib.checks.ch10_capstone import _no_residual
+    return _no_residual(x, params, n_heads)
+
+
+@_named("attention_block", hint="input x itself")
+def block_residual_of_normed(x, params, n_heads):
+    from course_lib.checks.ch10_capstone import _residual_of_normed
+    return _residual_of_normed(x, params, n_heads)
+
+
+# sequence_loss_backward: each one makes one classic mistake (tests/test_checks.py checks it gets its hint)
 def _probs(logits, axis=-1):
     z = np.asarray(logits, float)
     e = np.exp(z - z.max(axis=axis, keepdims=True))
@@ -747,39 +1077,32 @@ def _onehot(logits, targets):
     return np.eye(np.shape(logits)[-1])[np.asarray(targets)]
 
 
-@_named("sequence_loss_backward")
+@_named("sequence_loss_backward", hint="divided by B")
 def loss_backward_without_batch_mean(logits, targets):
     return _probs(logits) - _onehot(logits, targets)
 
 
-@_named("sequence_loss_backward")
+@_named("sequence_loss_backward", hint="subtract 1 at each target")
 def loss_backward_without_onehot(logits, targets):
     return _probs(logits) / np.shape(logits)[1]
 
 
-@_named("sequence_loss_backward")
+@_named("sequence_loss_backward", hint="not log-softmax")
 def loss_backward_log_softmax(logits, targets):
     return (np.log(_probs(logits)) - _onehot(logits, targets)) / np.shape(logits)[1]
 
 
-@_named("sequence_loss_backward")
+@_named("sequence_loss_backward", hint="do not divide by T")
 def loss_backward_time_mean(logits, targets):
     T, B, _ = np.shape(logits)
     return (_probs(logits) - _onehot(logits, targets)) / (T * B)
 
 
-@_named("sequence_loss_backward")
+@_named("sequence_loss_backward", hint="not over the batch")
 def loss_backward_softmax_over_batch(logits, targets):
     return (_probs(logits, axis=1) - _onehot(logits, targets)) / np.shape(logits)[1]
 
 
-SEQUENCE_LOSS_BACKWARD_MISTAKES = {  # broken version -> words its hint must contain
-    loss_backward_without_batch_mean: "divided by B",
-    loss_backward_without_onehot: "subtract 1 at each target",
-    loss_backward_log_softmax: "not log-softmax",
-    loss_backward_time_mean: "do not divide by T",
-    loss_backward_softmax_over_batch: "not over the batch",
-}
 
 BROKEN = {
     "running_mean": [running_sum, running_mean_over_batch, running_mean_without_validation, running_mean_off_by_one],
@@ -795,7 +1118,8 @@ BROKEN = {
     "logits_backward": [logits_backward_bias_mean, logits_backward_last_step, logits_backward_untransposed],
     "numerical_gradient": [numgrad_forward_difference, numgrad_not_restored, numgrad_wrong_denominator],
     "relative_error": [relerr_no_floor, relerr_mean, relerr_absolute],
-    "sequence_loss_backward": list(SEQUENCE_LOSS_BACKWARD_MISTAKES),
+    "sequence_loss_backward": [loss_backward_without_batch_mean, loss_backward_without_onehot, loss_backward_log_softmax,
+                               loss_backward_time_mean, loss_backward_softmax_over_batch],
     "spectral_radius": [radius_is_spectral_norm, radius_real_part, radius_largest_entry],
     "clip_grad_norm": [clip_each_array, clip_returns_norm_after, clip_always_rescales],
     "hidden_jacobian_norms": [jacobian_frobenius, jacobian_without_tanh, jacobian_reversed],
@@ -814,3 +1138,15 @@ BROKEN = {
     "layer_norm": [norm_unbiased, norm_over_time, norm_without_affine],
     "attention_block": [block_post_norm, block_not_causal, block_without_attention_biases],
 }
+MORE = [running_mean_whole_sequence, running_mean_cumsum_over_batch, one_hot_extra_column, pairs_shifted_by_two, pad_at_the_start,
+        step_ignores_h_prev, step_sigmoid, step_linear, forward_ignores_x, logits_tanh, loss_softmax_over_batch,
+        step_backward_one_minus_h, step_backward_derivative_at_h_prev, step_backward_h_prev_untransposed, logits_backward_dW_transposed,
+        numgrad_all_entries_at_once, relerr_relative_to_a, radius_of_real_parts, clip_inverted_ratio, clip_sum_of_norms,
+        jacobian_without_initial_state, jacobian_derivative_one_step_early, jacobian_product_reversed, lstm_forget_gate_first,
+        lstm_forward_stores_previous_h, lstm_forward_stores_c, lstm_forward_final_state_swapped, pe_sines_then_cosines, pe_transposed,
+        bits_summed, bits_of_raw_logits, sample_ignores_temperature, sample_argmax, generate_with_prompt, generate_from_last_prompt_id,
+        seqacc_all_over_batch, decode_batch_first, sdpa_scaled_by_d_k, sdpa_mask_polarity, sdpa_mask_after_softmax, causal_inverted,
+        mha_scaled_by_d_model, norm_eps_outside, norm_gamma_beta_swapped, block_without_residual, block_residual_of_normed]
+for _fn in MORE:
+    BROKEN[_fn.__name__].append(_fn)
+del _fn

@@ -2,6 +2,10 @@
 
 `CHAPTERS` maps a notebook's file stem (e.g. "01_sequential_data") to its exercises, in notebook order.
 """
+import io
+from contextlib import redirect_stdout
+
+from course_lib.probe import graded_names_used
 from course_lib.checks.core import (Case, CheckResult, Exercise, Hint, Outcome, Report, compare_values,
                                     evaluate, is_reference, judge, run_case, run_checks,
                                     run_checks_without_reference)
@@ -21,6 +25,28 @@ CHAPTERS = {
     "10_capstone": ch10_capstone.EXERCISES,
 }
 EXERCISES = {ex.name: ex for exercises in CHAPTERS.values() for ex in exercises}
+CHAPTER_OF = {ex.name: chapter for chapter, exercises in CHAPTERS.items() for ex in exercises}
+
+
+def graded_helpers(exercise):
+    """The other graded functions of the exercise's notebook, by name: those its learner's code may call."""
+    return {ex.name: ex for ex in CHAPTERS[CHAPTER_OF[exercise.name]] if ex.name != exercise.name}
+
+
+def failing_helpers(fn, exercise, seed=None, _seen=()):
+    """{name: the course's reference} for each graded helper fn calls that fails its own public or hidden
+    checks (or is missing): fn is then checked with the reference in its place, and graded on its own."""
+    helpers = graded_helpers(exercise)
+    standins = {}
+    for name in graded_names_used(fn, set(helpers) - set(_seen)):
+        helper, ex = getattr(fn, "__globals__", {}).get(name), helpers[name]
+        ok = callable(helper) and all(
+            run_checks_without_reference(helper, ex, hidden=hidden, seed=seed,
+                                         standins=failing_helpers(helper, ex, seed, (*_seen, exercise.name))).passed
+            for hidden in (False, True))
+        if not ok:
+            standins[name] = ex.reference
+    return standins
 
 
 def check(fn, hidden=False, quiet=False, seed=None):
@@ -36,12 +62,14 @@ def check(fn, hidden=False, quiet=False, seed=None):
         known = ", ".join(sorted(EXERCISES))
         print(f"check: there is no exercise called {name!r}; pass one of the graded functions ({known}).")
         return None
-    report = run_checks_without_reference(fn, exercise, hidden=hidden, seed=seed)
+    with redirect_stdout(io.StringIO()):  # a helper's own prints belong to its own check cell
+        standins = failing_helpers(fn, exercise, seed)
+    report = run_checks_without_reference(fn, exercise, hidden=hidden, seed=seed, standins=standins)
     if not quiet:
         print(report.text())
         report.printed = True
     return report
 
 
-__all__ = ["Case", "CheckResult", "Exercise", "Hint", "Outcome", "Report", "CHAPTERS", "EXERCISES", "check",
+__all__ = ["Case", "CheckResult", "Exercise", "Hint", "Outcome", "Report", "CHAPTERS", "EXERCISES", "check", "failing_helpers",
            "compare_values", "evaluate", "is_reference", "judge", "run_case", "run_checks"]

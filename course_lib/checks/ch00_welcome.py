@@ -7,9 +7,12 @@ from course_lib.welcome import running_mean
 
 def _cases(rng, hidden):
     if hidden:
-        shapes = [(int(rng.integers(1, 40)), int(rng.integers(1, 9))) for _ in range(3)]
-        cases = [Case(f"random x of shape {s}", (rng.normal(size=s) * rng.uniform(0.1, 100),), hidden=True) for s in shapes]
-        return cases + [Case("x with 3 axes raises ValueError", (rng.normal(size=(4, 2, 3)),), raises=(ValueError,), hidden=True)]
+        # Each hidden check keeps its property (several steps, several sequences, T != B) for every seed.
+        T, B = int(rng.integers(5, 40)), int(rng.integers(2, 5))
+        scale = rng.uniform(0.1, 100)
+        return [Case("hidden: random x, many steps, a few sequences", (rng.normal(size=(T, B)) * scale,), hidden=True),
+                Case("hidden: one long sequence (B = 1)", (rng.normal(size=(T, 1)) * scale,), hidden=True),
+                Case("hidden: more sequences than steps", (rng.normal(size=(3, B + 3)) * scale,), hidden=True)]
     return [
         Case("one sequence [1, 2, 3, 4] as shape (4, 1)", (np.array([[1.0], [2.0], [3.0], [4.0]]),)),
         Case("a single step, shape (1, 1)", (rng.normal(size=(1, 1)),)),
@@ -29,6 +32,7 @@ EXERCISES = [
             Hint(lambda x: np.cumsum(x, axis=0), "this is the running *sum*: divide by the number of steps seen so far"),
             Hint(lambda x: np.cumsum(x, axis=1) / np.arange(1, np.shape(x)[1] + 1),
                  "you averaged along axis 1 (the batch); time is axis 0"),
+            Hint(lambda x: np.cumsum(x, axis=1) / _steps(x), "you summed along axis 1 (the batch); time is axis 0"),
             Hint(lambda x: np.cumsum(x, axis=0) / np.maximum(_steps(x) - 1, 1),
                  "off by one: after step t you have seen t + 1 values"),
             Hint(lambda x: np.broadcast_to(np.mean(x, axis=0), np.shape(x)),

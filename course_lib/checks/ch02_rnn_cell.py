@@ -17,16 +17,17 @@ def _step_args(rng, B, D, H):
     return (rng.normal(size=(B, D)), rng.normal(size=(B, H)) * 0.5) + _weights(rng, D, H)
 
 
+def _distinct(rng, n, low=2, high=12):
+    """n different sizes in [low, high): a transposed matrix or a wrong axis can never fit by chance."""
+    return [int(v) for v in rng.choice(np.arange(low, high), size=n, replace=False)]
+
+
 def _step_cases(rng, hidden):
     if hidden:
-        cases = []
-        for _ in range(3):
-            B, D, H = (int(n) for n in rng.integers(1, 12, size=3))
-            cases.append(Case(f"random step, B={B}, D={D}, H={H}", _step_args(rng, B, D, H), hidden=True))
-        B, D, H = (int(n) for n in rng.integers(2, 6, size=3))
-        x_t, h, W_xh, W_hh, b = _step_args(rng, B, D, H)
-        cases.append(Case("x_t with the wrong D raises ValueError", (x_t[:, :-1], h, W_xh, W_hh, b), raises=(ValueError,), hidden=True))
-        return cases
+        B, D, H = _distinct(rng, 3)
+        return [Case("hidden: random step, B, D, H all different", _step_args(rng, B, D, H), hidden=True),
+                Case("hidden: one sequence (B = 1)", _step_args(rng, 1, D, H), hidden=True),
+                Case("hidden: square weights (D = H)", _step_args(rng, B, H, H), hidden=True)]
     x_t, h, W_xh, W_hh, b = _step_args(rng, 3, 4, 5)
     return [
         Case("B=3, D=4, H=5", (x_t, h, W_xh, W_hh, b)),
@@ -44,13 +45,10 @@ def _forward_args(rng, T, B, D, H):
 
 def _forward_cases(rng, hidden):
     if hidden:
-        cases = []
-        for _ in range(3):
-            T, B, D, H = (int(n) for n in rng.integers(1, 10, size=4))
-            cases.append(Case(f"random sequence, T={T}, B={B}, D={D}, H={H}", _forward_args(rng, T, B, D, H), hidden=True))
-        x, h0, W_xh, W_hh, b = _forward_args(rng, 3, 2, 3, 4)
-        cases.append(Case("2-D x raises ValueError", (x[:, 0], h0, W_xh, W_hh, b), raises=(ValueError,), hidden=True))
-        return cases
+        T, B, D, H = _distinct(rng, 4, 3, 10)
+        return [Case("hidden: random sequence, T >= 3, B, D, H all different", _forward_args(rng, T, B, D, H), hidden=True),
+                Case("hidden: a single step (T = 1)", _forward_args(rng, 1, B, D, H), hidden=True),
+                Case("hidden: one long sequence (B = 1)", _forward_args(rng, T + 3, 1, D, H), hidden=True)]
     x, h0, W_xh, W_hh, b = _forward_args(rng, 4, 2, 3, 5)
     return [
         Case("T=4, B=2, D=3, H=5", (x, h0, W_xh, W_hh, b)),
@@ -67,13 +65,9 @@ def _logits_args(rng, T, B, H, V):
 
 def _logits_cases(rng, hidden):
     if hidden:
-        cases = []
-        for _ in range(2):
-            T, B, H, V = (int(n) for n in rng.integers(1, 12, size=4))
-            cases.append(Case(f"random hs, T={T}, B={B}, H={H}, V={V}", _logits_args(rng, T, B, H, V), hidden=True))
-        hs, W_hy, b = _logits_args(rng, 2, 2, 3, 4)
-        cases.append(Case("W_hy with the wrong H raises ValueError", (hs, W_hy[:-1], b), raises=(ValueError,), hidden=True))
-        return cases
+        T, B, H, V = _distinct(rng, 4)
+        return [Case("hidden: random hs, T >= 2, B, H, V all different", _logits_args(rng, T, B, H, V), hidden=True),
+                Case("hidden: H = V", _logits_args(rng, T, B, V, V), hidden=True)]
     hs, W_hy, b = _logits_args(rng, 4, 2, 3, 6)
     return [
         Case("T=4, B=2, H=3, V=6", (hs, W_hy, b)),
@@ -89,14 +83,9 @@ def _loss_args(rng, T, B, V, scale=1.0):
 
 def _loss_cases(rng, hidden):
     if hidden:
-        cases = []
-        for _ in range(2):
-            T, B, V = (int(n) for n in rng.integers(1, 12, size=3))
-            cases.append(Case(f"random logits, T={T}, B={B}, V={V}", _loss_args(rng, T, B, V + 1), hidden=True))
-        cases.append(Case("logits of size ±1000", _loss_args(rng, 3, 4, 5, scale=1000.0), hidden=True))
-        logits, _ = _loss_args(rng, 2, 2, 3)
-        cases.append(Case("target equal to V raises ValueError", (logits, np.full((2, 2), 3)), raises=(ValueError,), hidden=True))
-        return cases
+        T, B, V = _distinct(rng, 3)
+        return [Case("hidden: random logits, T >= 2, B >= 2", _loss_args(rng, T, B, V), hidden=True),
+                Case("hidden: logits of size ±1000", _loss_args(rng, T, B, V, scale=1000.0), hidden=True)]
     logits, targets = _loss_args(rng, 5, 3, 4)
     return [
         Case("T=5, B=3, V=4", (logits, targets)),
@@ -163,6 +152,9 @@ EXERCISES = [
             Hint(_forward_reusing_h0, "every step used h0: feed each step the hidden state of the step before"),
             Hint(_forward_reversed, "time runs backwards in your loop: step t = 0 comes first"),
             Hint(_forward_no_input, "the inputs x are never used"),
+            Hint(lambda x, h0, *w: (np.concatenate([np.asarray(h0)[None], rnn_forward(x, h0, *w)[0]]), None),
+                 "return the T new states, (T, B, H): h0 is not one of them"),
+            Hint(lambda x, h0, *w: (rnn_forward(x, h0, *w)[0].swapaxes(0, 1), None), "hs is time-first: (T, B, H), not (B, T, H)"),
         ],
     ),
     Exercise(
@@ -172,6 +164,7 @@ EXERCISES = [
             Hint(lambda hs, W, b: np.exp(hs @ W + b) / np.exp(hs @ W + b).sum(-1, keepdims=True),
                  "return logits, not probabilities: no softmax here (the loss applies it)"),
             Hint(lambda hs, W, b: np.tanh(hs @ W + b), "the output layer is linear: no tanh"),
+            Hint(lambda hs, W, b: np.asarray(hs)[-1] @ W + b, "compute logits at every time step, (T, B, V), not only the last"),
         ],
     ),
     Exercise(

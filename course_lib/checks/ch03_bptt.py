@@ -11,8 +11,9 @@ from course_lib.checks.core import Case, Exercise, Hint
 from course_lib.rnn import rnn_forward, rnn_step
 
 
-def _dims(rng, hidden, fixed):
-    return tuple(int(n) for n in rng.integers(1, 8, size=len(fixed))) if hidden else fixed
+def _distinct(rng, n, low=2, high=9):
+    """n different sizes in [low, high): a transposed matrix or a wrong axis can never fit by chance."""
+    return tuple(int(v) for v in rng.choice(np.arange(low, high), size=n, replace=False))
 
 
 def _step_case(rng, B, D, H):
@@ -23,8 +24,9 @@ def _step_case(rng, B, D, H):
 
 def _step_backward_cases(rng, hidden):
     if hidden:
-        return [Case(f"random step, (B, D, H) = {d}", _step_case(rng, *d), hidden=True)
-                for d in [_dims(rng, True, (2, 3, 4)) for _ in range(3)]]
+        B, D, H = _distinct(rng, 3)
+        return [Case("hidden: random step, B, D, H all different", _step_case(rng, B, D, H), hidden=True),
+                Case("hidden: square weights (D = H)", _step_case(rng, B, H, H), hidden=True)]
     return [Case("B=2, D=3, H=4", _step_case(rng, 2, 3, 4)),
             Case("B=1, D=1, H=1", _step_case(rng, 1, 1, 1)),
             Case("D = H = 3", _step_case(rng, 4, 3, 3))]
@@ -38,8 +40,9 @@ def _forward_case(rng, T, B, D, H):
 
 def _backward_cases(rng, hidden):
     if hidden:
-        return [Case(f"random sequence, (T, B, D, H) = {d}", _forward_case(rng, *d), hidden=True)
-                for d in [_dims(rng, True, (3, 2, 3, 4)) for _ in range(3)]]
+        T, B, D, H = _distinct(rng, 4, 3)
+        return [Case("hidden: random sequence, T >= 3, B, D, H all different", _forward_case(rng, T, B, D, H), hidden=True),
+                Case("hidden: one long sequence (B = 1)", _forward_case(rng, T + 2, 1, D, H), hidden=True)]
     return [Case("T=4, B=2, D=3, H=5", _forward_case(rng, 4, 2, 3, 5)),
             Case("T=1 (no step sends gradient back through W_hh)", _forward_case(rng, 1, 2, 3, 4)),
             Case("T=6, B=1, D = H = 2", _forward_case(rng, 6, 1, 2, 2))]
@@ -51,8 +54,9 @@ def _logits_case(rng, T, B, H, V):
 
 def _logits_backward_cases(rng, hidden):
     if hidden:
-        return [Case(f"random, (T, B, H, V) = {d}", _logits_case(rng, *d), hidden=True)
-                for d in [_dims(rng, True, (3, 2, 4, 5)) for _ in range(3)]]
+        T, B, H, V = _distinct(rng, 4)
+        return [Case("hidden: random, T >= 2, B, H, V all different", _logits_case(rng, T, B, H, V), hidden=True),
+                Case("hidden: H = V", _logits_case(rng, T, B, V, V), hidden=True)]
     return [Case("T=3, B=2, H=4, V=5", _logits_case(rng, 3, 2, 4, 5)),
             Case("T=1, B=1, H=2, V=3", _logits_case(rng, 1, 1, 2, 3)),
             Case("H = V = 3", _logits_case(rng, 4, 2, 3, 3))]
@@ -82,21 +86,26 @@ def rnn_loss_of_W_hh(W_hh):
 def _numgrad_cases(rng, hidden):
     if hidden:
         n = int(rng.integers(2, 6))
-        return [Case(f"sum of cubes, x of shape ({n}, 2)", (sum_of_cubes, rng.normal(size=(n, 2))), hidden=True),
-                Case(f"RNN loss as a function of W_hh, H={n}", (rnn_loss_of_W_hh, rng.normal(size=(n, n)) * 0.5), hidden=True)]
+        return [Case("hidden: sum of cubes, x of two axes", (sum_of_cubes, rng.normal(size=(n, 2))), hidden=True),
+                Case("hidden: RNN loss as a function of W_hh", (rnn_loss_of_W_hh, rng.normal(size=(n, n)) * 0.5), hidden=True)]
     return [Case("sum of cubes, x of shape (3,)", (sum_of_cubes, rng.normal(size=3))),
             Case("log-sum-exp, x of shape (2, 3)", (log_sum_exp, rng.normal(size=(2, 3)))),
             Case("RNN loss as a function of W_hh, H=3", (rnn_loss_of_W_hh, rng.normal(size=(3, 3)) * 0.5)),
             Case("eps=1e-4 is used", (sum_of_cubes, rng.normal(size=4), 1e-4))]
 
 
+def _away_from_zero(rng, shape):
+    """Entries of size 1.5 to 3 and random sign: relative and absolute errors then never coincide."""
+    return rng.uniform(1.5, 3.0, size=shape) * rng.choice([-1.0, 1.0], size=shape)
+
+
 def _relerr_cases(rng, hidden):
     if hidden:
-        a = rng.normal(size=(int(rng.integers(2, 9)), 3))
-        return [Case("random arrays, slightly apart", (a, a + rng.normal(size=a.shape) * 1e-6), hidden=True),
-                Case("zeros against zeros (the floor)", (np.zeros(4), np.zeros(4)), hidden=True),
-                Case("opposite signs", (a, -a), hidden=True)]
-    a = rng.normal(size=(3, 4))
+        a = _away_from_zero(rng, (int(rng.integers(2, 9)), 3))
+        return [Case("hidden: random arrays, slightly apart", (a, a + rng.normal(size=a.shape) * 1e-6), hidden=True),
+                Case("hidden: zeros against zeros (the floor)", (np.zeros(4), np.zeros(4)), hidden=True),
+                Case("hidden: opposite signs", (a, -a), hidden=True)]
+    a = _away_from_zero(rng, (3, 4))
     return [Case("equal arrays", (a, a.copy())),
             Case("arrays 1e-5 apart", (a, a + 1e-5)),
             Case("zeros against zeros (the floor)", (np.zeros(3), np.zeros(3))),
@@ -132,6 +141,15 @@ def _backward_with(dhs, cache, carry=True, accumulate=True, reverse=True):
     return grads
 
 
+def _step_backward_with(dh, cache, derivative=lambda h_t, h_prev: 1 - h_t ** 2, transpose_W_hh=False, bias=np.sum):
+    """One step of BPTT with classic mistakes switched on."""
+    x_t, h_prev, W_xh, W_hh, h_t = cache
+    da = dh * derivative(h_t, h_prev)
+    dW_hh = h_prev.T @ da
+    return {"x_t": da @ W_xh.T, "h_prev": da @ W_hh.T, "W_xh": x_t.T @ da, "W_hh": dW_hh.T if transpose_W_hh else dW_hh,
+            "b_h": bias(da, axis=0)}
+
+
 def _backward_not_carried(dhs, cache):
     return _backward_with(dhs, cache, carry=False, accumulate=True)
 
@@ -146,6 +164,12 @@ EXERCISES = [
         hints=[
             Hint(_step_backward_no_tanh, "the tanh's derivative is missing: multiply dh_next by (1 - h_t**2) first"),
             Hint(_step_backward_untransposed, "the gradient to h_prev goes through W_hh transposed: da @ W_hh.T"),
+            Hint(lambda dh, c: _step_backward_with(dh, c, derivative=lambda h, hp: 1 - h),
+                 "the tanh derivative is 1 - h_t**2 (squared), not 1 - h_t"),
+            Hint(lambda dh, c: _step_backward_with(dh, c, derivative=lambda h, hp: 1 - hp ** 2),
+                 "the tanh derivative uses this step's output h_t, not h_prev: 1 - h_t**2"),
+            Hint(lambda dh, c: _step_backward_with(dh, c, transpose_W_hh=True), "dW_hh is h_prev.T @ da, (H, H) in W_hh's layout, not its transpose"),
+            Hint(lambda dh, c: _step_backward_with(dh, c, bias=np.mean), "db_h sums da over the batch, it does not average"),
         ],
     ),
     Exercise(
@@ -154,6 +178,10 @@ EXERCISES = [
             Hint(_backward_not_carried, "the gradient that later steps send back through W_hh is missing: "
                  "at step t add the h_prev gradient of step t + 1 to dhs[t]"),
             Hint(_backward_last_contribution_only, "the weight gradients must be *summed* over all steps (+=), not overwritten"),
+            Hint(lambda d, c: _backward_with(d, c, reverse=False), "walk through time backwards, from t = T - 1 down to 0: "
+                 "step t needs the gradient that step t + 1 sends back"),
+            Hint(lambda d, c: {k: v for k, v in rnn_backward(d, c).items() if k != "h0"},
+                 "also return the gradient with respect to h0 (what step 0 sends back)"),
         ],
     ),
     Exercise(
@@ -163,6 +191,10 @@ EXERCISES = [
                  "db_y sums the gradient over time and batch, it does not average"),
             Hint(lambda d, c: {**logits_backward(d, c), "W_hy": np.asarray(c[0])[-1].T @ np.asarray(d)[-1]},
                  "dW_hy collects a contribution from every time step, not only the last"),
+            Hint(lambda d, c: {**logits_backward(d, c), "hs": np.asarray(d) @ np.asarray(c[1])},
+                 "the gradient to hs goes through W_hy transposed: dlogits @ W_hy.T"),
+            Hint(lambda d, c: {**logits_backward(d, c), "W_hy": logits_backward(d, c)["W_hy"].T},
+                 "dW_hy has W_hy's shape (H, V): hs.T @ dlogits, not dlogits.T @ hs"),
         ],
     ),
     Exercise(
@@ -171,12 +203,19 @@ EXERCISES = [
         hints=[
             Hint(lambda f, x, eps=1e-5: _forward_difference(f, x, eps), "use the central difference (f(x+eps) - f(x-eps)) / (2 eps): "
                  "the one-sided difference has an O(eps) error"),
+            Hint(lambda f, x, eps=1e-5: 2 * numerical_gradient(f, x, eps), "divide by 2 * eps: the two points are 2 eps apart"),
+            Hint(lambda f, x, eps=1e-5: _not_restored(f, x, eps), "put x[i] back to its original value before moving to the next entry"),
+            Hint(lambda f, x, eps=1e-5: _all_at_once(f, x, eps), "nudge one entry at a time: the gradient's entry i moves only x[i]"),
         ],
     ),
     Exercise(
         name="relative_error", reference=relative_error, points=1, make_cases=_relerr_cases,
         hints=[
             Hint(lambda a, b: float(np.mean(np.abs(a - b) / np.maximum(1e-8, np.abs(a) + np.abs(b)))), "take the maximum over entries, not the mean"),
+            Hint(lambda a, b: float(np.max(np.abs(np.asarray(a) - np.asarray(b)))), "that is the absolute error: divide by |a| + |b|"),
+            Hint(lambda a, b: float(np.max(np.abs(a - b) / (np.abs(a) + np.abs(b)))),
+                 "keep the floor max(1e-8, |a| + |b|) in the denominator: zeros against zeros must give 0, not NaN"),
+            Hint(lambda a, b: float(np.max(np.abs(a - b) / np.maximum(1e-8, np.abs(a)))), "divide by |a| + |b|, not by |a| alone"),
         ],
     ),
 ]
@@ -191,6 +230,22 @@ def _forward_difference(f, x, eps):
         grad[i] = (f(x) - base) / eps
         x[i] = old
     return grad
+
+
+def _not_restored(f, x, eps):
+    x = np.array(x, dtype=float)
+    grad = np.zeros_like(x)
+    for i in np.ndindex(x.shape):
+        x[i] += eps
+        plus = f(x)
+        x[i] -= 2 * eps
+        grad[i] = (plus - f(x)) / (2 * eps)
+    return grad
+
+
+def _all_at_once(f, x, eps):
+    x = np.array(x, dtype=float)
+    return np.full_like(x, (f(x + eps) - f(x - eps)) / (2 * eps))
 
 
 # sequence_loss_backward: the first step of backpropagation, from the loss to the logits -----------------
@@ -219,16 +274,14 @@ def _loss_grad_case(rng, T, B, V, scale=1.0):
 
 
 def _loss_backward_cases(rng, hidden):
-    if hidden:  # T, B >= 2 so that a missing 1/B or an extra 1/T always shows
-        dims = [tuple(int(n) for n in rng.integers(2, 7, size=3)) for _ in range(3)]
-        return [Case(f"random logits, (T, B, V) = {d}", _loss_grad_case(rng, *d), hidden=True) for d in dims] + [
-            Case("large logits (hundreds)", _loss_grad_case(rng, 3, 2, 4, scale=300.0), hidden=True)]
+    if hidden:  # T, B >= 2 and all different, so that a missing 1/B, an extra 1/T or a wrong axis always shows
+        return [Case(f"hidden: random logits, T, B, V all different ({i})", _loss_grad_case(rng, *_distinct(rng, 3)),
+                     hidden=True) for i in (1, 2)] + [
+            Case("hidden: large logits (hundreds)", _loss_grad_case(rng, *_distinct(rng, 3), scale=300.0), hidden=True)]
     return [Case("T=3, B=2, V=5", _loss_grad_case(rng, 3, 2, 5)),
             Case("T=4, B=3, V=2", _loss_grad_case(rng, 4, 3, 2)),
             Case("large logits (about 1000): subtract the maximum before exp", _loss_grad_case(rng, 2, 2, 3, scale=1000.0)),
             Case("a target outside [0, V) raises ValueError", (rng.normal(size=(2, 2, 3)), np.array([[0, 1], [3, 0]])),
-                 raises=(ValueError,)),
-            Case("targets of the wrong shape raise ValueError", (rng.normal(size=(2, 2, 3)), np.zeros((2, 3), dtype=int)),
                  raises=(ValueError,))]
 
 

@@ -18,10 +18,9 @@ def _step_args(rng, B, D, H):
 
 def _step_cases(rng, hidden):
     if hidden:
-        cases = [Case(f"random step, (B, D, H) = {d}", _step_args(rng, *d), hidden=True)
-                 for d in [tuple(int(n) for n in rng.integers(1, 8, size=3)) for _ in range(3)]]
-        x, h, c, W, b = _step_args(rng, 2, 3, 4)
-        return cases + [Case("W with the wrong number of rows raises ValueError", (x, h, c, W[:-1], b), raises=(ValueError,), hidden=True)]
+        B, D, H = (int(v) for v in rng.choice(np.arange(2, 8), size=3, replace=False))
+        return [Case("hidden: random step, B, D, H all different", _step_args(rng, B, D, H), hidden=True),
+                Case("hidden: one sequence (B = 1), H = 1", _step_args(rng, 1, D, 1), hidden=True)]
     x, h, c, W, b = _step_args(rng, 2, 3, 4)
     return [Case("B=2, D=3, H=4", (x, h, c, W, b)),
             Case("B=1, D=1, H=1", _step_args(rng, 1, 1, 1)),
@@ -36,8 +35,9 @@ def _forward_args(rng, T, B, D, H):
 
 def _forward_cases(rng, hidden):
     if hidden:
-        return [Case(f"random sequence, (T, B, D, H) = {d}", _forward_args(rng, *d), hidden=True)
-                for d in [tuple(int(n) for n in rng.integers(1, 8, size=4)) for _ in range(3)]]
+        T, B, D, H = (int(v) for v in rng.choice(np.arange(2, 9), size=4, replace=False))
+        return [Case("hidden: random sequence, T >= 2, B, D, H all different", _forward_args(rng, T + 1, B, D, H), hidden=True),
+                Case("hidden: one long sequence (B = 1)", _forward_args(rng, T + 4, 1, D, H), hidden=True)]
     return [Case("T=5, B=2, D=3, H=4", _forward_args(rng, 5, 2, 3, 4)),
             Case("T=1 (a single step)", _forward_args(rng, 1, 2, 3, 4)),
             Case("B=1, T=7, D = H = 2", _forward_args(rng, 7, 1, 2, 2))]
@@ -55,12 +55,12 @@ def _forward_out(out):
     return out[0], out[1][0], out[1][1]
 
 
-def _step_with(x, h, c, W, b, order="ifgo", candidate=np.tanh, use_c_in_h=True):
+def _step_with(x, h, c, W, b, order="ifgo", candidate=np.tanh, use_c_in_h=True, forget=True):
     H = W.shape[1] // 4
     z = np.concatenate([x, h], 1) @ W + b
     blocks = {name: z[:, k * H:(k + 1) * H] for k, name in enumerate(order)}
     i, f, o, g = sigmoid(blocks["i"]), sigmoid(blocks["f"]), sigmoid(blocks["o"]), candidate(blocks["g"])
-    c_t = f * c + i * g
+    c_t = (f if forget else 1.0) * c + i * g
     return (o * np.tanh(c_t) if use_c_in_h else o * c_t), c_t, None
 
 
@@ -73,14 +73,29 @@ EXERCISES = [
             Hint(lambda *a: _step_with(*a, order="fig"[:3] + "o"), "the first block is the input gate i, the second the forget gate f"),
             Hint(lambda *a: _step_with(*a, candidate=sigmoid), "the candidate g uses tanh, not the sigmoid"),
             Hint(lambda *a: _step_with(*a, use_c_in_h=False), "h_t = o * tanh(c_t): the tanh is missing"),
+            Hint(lambda *a: _step_with(*a, forget=False), "the forget gate multiplies the old cell state: c_t = f * c_prev + i * g"),
         ],
     ),
     Exercise(
         name="lstm_forward", reference=lstm_forward, points=2, make_cases=_forward_cases, select=_forward_out,
         output_names=("hs", "h_T", "c_T"),
         hints=[
-            Hint(lambda x, h0, c0, W, b: (lstm_forward(x, h0, np.zeros_like(c0), W, b)[0],) + lstm_forward(x, h0, np.zeros_like(c0), W, b)[1],
-                 "start the cell state from c0, not from zeros"),
+            Hint(lambda x, h0, c0, W, b: _forward_with(x, h0, np.zeros_like(c0), W, b), "start the cell state from c0, not from zeros"),
+            Hint(lambda *a: _forward_with(*a, reverse=True), "time runs backwards in your loop: step t = 0 comes first"),
+            Hint(lambda *a: _forward_with(*a, store="h_prev"), "store each step's *new* h_t (after the step), not the state it started from"),
+            Hint(lambda *a: _forward_with(*a, store="c"), "hs holds the hidden states h_t, not the cell states c_t"),
+            Hint(lambda *a: _forward_with(*a, swap_final=True), "return the final state as (h_T, c_T), in that order"),
         ],
     ),
 ]
+
+
+def _forward_with(x, h, c, W, b, reverse=False, store="h", swap_final=False):
+    """lstm_forward's (hs, (h_T, c_T)) with classic mistakes switched on."""
+    hs = []
+    for t in (range(len(x) - 1, -1, -1) if reverse else range(len(x))):
+        h_prev = h
+        h, c, _ = lstm_step(x[t], h, c, W, b)
+        hs.append({"h": h, "h_prev": h_prev, "c": c}[store])
+    hs = np.stack(hs[::-1] if reverse else hs)
+    return (hs, (c, h)) if swap_final else (hs, (h, c))

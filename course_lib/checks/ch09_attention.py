@@ -23,7 +23,9 @@ def _t(rng, *shape):
 
 
 def _padding_mask(rng, B, T_q, T_k, empty_row=False):
-    lengths = rng.integers(1, T_k + 1, size=B)
+    lengths = rng.integers(min(2, T_k), T_k + 1, size=B)  # two keys or more: the scale of the scores always matters
+    if T_k >= 3:
+        lengths[-1] = rng.integers(2, T_k)  # and some real padding, so that where the mask acts always matters
     mask = torch.from_numpy(np.arange(T_k)[None, None, :] < lengths[:, None, None]).expand(B, T_q, T_k).clone()
     if empty_row:
         mask[0, -1] = False  # a query with nothing to attend to
@@ -32,11 +34,11 @@ def _padding_mask(rng, B, T_q, T_k, empty_row=False):
 
 def _sdpa_cases(rng, hidden):
     if hidden:
-        B, T_q, T_k, d = (int(n) for n in rng.integers(1, 7, size=4))
-        return [Case(f"random (B, T_q, T_k, d) = {(B, T_q, T_k, d)}", (_t(rng, B, T_q, d), _t(rng, B, T_k, d), _t(rng, B, T_k, d + 1)), hidden=True),
-                Case("padding mask with a fully masked row", (_t(rng, B, T_q, d), _t(rng, B, T_k, d), _t(rng, B, T_k, d),
+        B, T_q, T_k, d = (int(v) for v in rng.choice(np.arange(3, 10), size=4, replace=False))
+        return [Case("hidden: random q, k, v, no mask, T_q != T_k", (_t(rng, B, T_q, d), _t(rng, B, T_k, d), _t(rng, B, T_k, d + 1)), hidden=True),
+                Case("hidden: padding mask with a fully masked row", (_t(rng, B, T_q, d), _t(rng, B, T_k, d), _t(rng, B, T_k, d),
                                                                _padding_mask(rng, B, T_q, T_k, empty_row=True)), hidden=True),
-                Case("causal mask, two leading axes", (_t(rng, 2, B, T_q, d), _t(rng, 2, B, T_q, d), _t(rng, 2, B, T_q, d), causal_mask(T_q)), hidden=True)]
+                Case("hidden: causal mask, two leading axes", (_t(rng, 2, B, T_q, d), _t(rng, 2, B, T_q, d), _t(rng, 2, B, T_q, d), causal_mask(T_q)), hidden=True)]
     return [Case("q (2, 3, 4), k (2, 5, 4), v (2, 5, 6), no mask", (_t(rng, 2, 3, 4), _t(rng, 2, 5, 4), _t(rng, 2, 5, 6))),
             Case("T = 1 (one query, one key)", (_t(rng, 1, 1, 3), _t(rng, 1, 1, 3), _t(rng, 1, 1, 2))),
             Case("large d_k = 64 (is the scale sqrt(d_k)?)", (_t(rng, 1, 4, 64), _t(rng, 1, 4, 64), _t(rng, 1, 4, 3))),
@@ -47,7 +49,7 @@ def _sdpa_cases(rng, hidden):
 
 def _causal_cases(rng, hidden):
     if hidden:
-        return [Case(f"T = {T}", (T,), hidden=True) for T in rng.integers(2, 30, size=2).tolist()]
+        return [Case("hidden: a longer sequence", (int(rng.integers(5, 30)),), hidden=True), Case("hidden: T = 2", (2,), hidden=True)]
     return [Case("T = 1", (1,)), Case("T = 4", (4,)), Case("T = 9", (9,)),
             Case("T = 0 raises ValueError", (0,), raises=(ValueError,))]
 
@@ -61,10 +63,10 @@ def _mha_params(rng, d, bias=True):
 
 def _mha_cases(rng, hidden):
     if hidden:
-        T, B, h = (int(n) for n in rng.integers(1, 6, size=3))
-        d = h * int(rng.integers(1, 5))
-        return [Case(f"random (T, B, d_model, n_heads) = {(T, B, d, h)}", (_t(rng, T, B, d), _mha_params(rng, d), h), hidden=True),
-                Case("causal mask", (_t(rng, T, B, d), _mha_params(rng, d), h, causal_mask(T)), hidden=True)]
+        T, B, h = int(rng.integers(2, 7)), int(rng.integers(1, 4)), int(rng.integers(2, 5))
+        d = h * int(rng.integers(2, 5))
+        return [Case("hidden: random x, T >= 2, several heads", (_t(rng, T, B, d), _mha_params(rng, d), h), hidden=True),
+                Case("hidden: causal mask, several heads", (_t(rng, T, B, d), _mha_params(rng, d), h, causal_mask(T)), hidden=True)]
     return [Case("T=5, B=2, d_model=8, 2 heads", (_t(rng, 5, 2, 8), _mha_params(rng, 8), 2)),
             Case("one head (plain attention with projections)", (_t(rng, 4, 1, 6), _mha_params(rng, 6), 1)),
             Case("T = 1", (_t(rng, 1, 3, 4), _mha_params(rng, 4), 2)),
@@ -84,6 +86,29 @@ def _sdpa_softmax_over_queries(q, k, v, mask=None):
     scores = q @ k.transpose(-2, -1) / math.sqrt(q.shape[-1])
     weights = torch.softmax(scores, dim=-2)
     return weights @ v, weights
+
+
+def _sdpa_nan_rows(q, k, v, mask=None):
+    scores = q @ k.transpose(-2, -1) / math.sqrt(q.shape[-1])
+    if mask is not None:
+        scores = scores.masked_fill(~mask, float("-inf"))
+    weights = torch.softmax(scores, dim=-1)
+    return weights @ v, weights
+
+
+def _sdpa_mask_after_softmax(q, k, v, mask=None):
+    weights = torch.softmax(q @ k.transpose(-2, -1) / math.sqrt(q.shape[-1]), dim=-1)
+    if mask is not None:
+        weights = weights * mask
+    return weights @ v, weights
+
+
+def _mha_scaled_by_d_model(x, params, n_heads, mask=None):
+    shrink = 1 / math.sqrt(n_heads)  # sqrt(d_model) = sqrt(d_k) * sqrt(n_heads)
+    scaled = {**params, "W_q": params["W_q"] * shrink}
+    if "b_q" in params:
+        scaled["b_q"] = params["b_q"] * shrink
+    return multi_head_attention(x, scaled, n_heads, mask)
 
 
 def _mha_without_output_projection(x, params, n_heads, mask=None):
@@ -107,6 +132,8 @@ EXERCISES = [
             Hint(_sdpa_softmax_over_queries, "the softmax runs over the keys (the last axis): each query's weights sum to 1"),
             Hint(lambda q, k, v, m=None: scaled_dot_product_attention(q, k, v, None if m is None else ~m),
                  "mask True means 'may attend': block where the mask is False"),
+            Hint(_sdpa_nan_rows, "a query whose keys are all masked gets NaN from the softmax: make those weights 0 (torch.nan_to_num)"),
+            Hint(_sdpa_mask_after_softmax, "mask the *scores* before the softmax (fill with -inf), so each row's weights still sum to 1"),
         ],
     ),
     Exercise(
@@ -114,6 +141,8 @@ EXERCISES = [
         hints=[
             Hint(lambda T: causal_mask(T).T, "position t may attend to the past and itself (j <= t), not the future"),
             Hint(lambda T: torch.tril(torch.ones(T, T, dtype=torch.bool), diagonal=-1), "each position may attend to itself too"),
+            Hint(lambda T: ~causal_mask(T), "your mask is inverted: True means 'may attend', so True where j <= t"),
+            Hint(lambda T: causal_mask(T).double(), "return a boolean mask (dtype torch.bool), not numbers"),
         ],
     ),
     Exercise(
@@ -122,6 +151,9 @@ EXERCISES = [
         hints=[
             Hint(_mha_without_output_projection, "after concatenating the heads, apply the output projection W_o (and b_o)"),
             Hint(_mha_heads_misassigned, "split d_model into n_heads heads of d_model // n_heads features each"),
+            Hint(lambda x, p, h, m=None: multi_head_attention(x, {k: v for k, v in p.items() if k.startswith("W_")}, h, m),
+                 "add the biases b_q, b_k, b_v (and b_o) after each projection"),
+            Hint(_mha_scaled_by_d_model, "each head scales its scores by sqrt(d_k), d_k = d_model // n_heads, not by sqrt(d_model)"),
         ],
     ),
 ]

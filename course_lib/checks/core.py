@@ -17,11 +17,13 @@ from typing import Any, Callable
 
 import numpy as np
 
-from course_lib.probe import CallTimeout, code_fingerprint, last_line, time_limit, timeout_message
+from course_lib.probe import (CallTimeout, code_fingerprint, last_line, limit_message, one_thread, standing_in,
+                              time_limit)
 
 PASS, FAIL = "✓", "✗"
 MAX_PRINTED = 2000  # characters of a learner's own prints shown per check run
-CALL_TIMEOUT_S = 10.0  # a check call running longer than this is reported as a probable endless loop
+CALL_TIMEOUT_S = 10.0  # CPU seconds: a check call using more is reported as a probable endless loop
+BAD_INPUT_WEIGHT = 0.5  # a "raises ValueError" check counts half an ordinary check (at most one per function)
 
 
 @dataclass
@@ -38,6 +40,10 @@ class Case:
     raises: tuple = None
     hidden: bool = False
     select: Callable = None  # replaces the exercise's `select` for this case (e.g. sample frequencies)
+
+    @property
+    def weight(self):
+        return BAD_INPUT_WEIGHT if self.raises else 1.0
 
 
 @dataclass
@@ -76,14 +82,37 @@ class Outcome:
     message: str = ""
 
 
+_NO_VALUE = object()
+
+
 @dataclass
 class CheckResult:
+    """One check's verdict. hint: the known mistake the learner's output matches (a `Hint`'s message).
+    got: the learner's compared value, kept for recognising mistakes; never shown."""
     name: str
     passed: bool
     message: str = ""
+    hint: str = ""
+    weight: float = 1.0
+    got: Any = field(default=_NO_VALUE, repr=False, compare=False)
 
     def line(self):
-        return f"  {PASS if self.passed else FAIL} {self.name}" + ("" if self.passed else f": {self.message}")
+        if self.passed:
+            return f"  {PASS} {self.name}"
+        return f"  {FAIL} {self.name}: {self.message}" + (f" — hint: {self.hint}" if self.hint else "")
+
+    @property
+    def informativeness(self):
+        """Higher for failures that teach more: a named mistake, then a wrong value, then the rest."""
+        if self.hint:
+            return 3
+        if self.got is not _NO_VALUE:
+            return 2
+        return 0 if self.message.startswith("not run") else 1
+
+
+def standin_line(name):
+    return f"checked with the course's `{name}`, because yours fails its own checks — fix that first"
 
 
 @dataclass
@@ -92,6 +121,7 @@ class Report:
     results: list
     note: str = ""  # one line that replaces the per-check lines (not implemented, reference, missing)
     printed: bool = False  # `check` already printed text(): a notebook should not show it twice
+    standins: list = field(default_factory=list)  # graded helpers the course's reference replaced
 
     def _ipython_display_(self):
         if not self.printed:
@@ -116,27 +146,40 @@ class Report:
 
     @property
     def score(self):
-        if not self.results:
+        """Points in proportion to the weight of the checks passed (a bad-input check weighs less)."""
+        total = sum(r.weight for r in self.results)
+        if not total:
             return 0.0
-        return round(self.exercise.points * self.n_passed / len(self.results), 2)
+        return round(self.exercise.points * sum(r.weight for r in self.results if r.passed) / total, 2)
+
+    def failures(self):
+        """Failed checks, the most informative first (a recognised mistake before bare numbers)."""
+        failed = [r for r in self.results if not r.passed]
+        return sorted(failed, key=lambda r: -r.informativeness)
+
+    def _standin_note(self):
+        return "; ".join(standin_line(name) for name in self.standins)
 
     def feedback(self):
-        """One line for a grade table: the first failure, or that everything passed."""
+        """One line for a grade table: the most informative failure, or that everything passed."""
         if self.note:
             return self.note
-        failed = [r for r in self.results if not r.passed]
+        failed = self.failures()
+        standins = f" ({self._standin_note()})" if self.standins else ""
         if not failed:
-            return f"all {len(self.results)} checks passed"
-        first = failed[0]
+            return f"all {len(self.results)} checks passed{standins}"
+        top = failed[0]
         more = f" (+{len(failed) - 1} more failed)" if len(failed) > 1 else ""
-        return f"{self.n_passed}/{len(self.results)} passed; {first.name}: {first.message}{more}"
+        hint = f" — hint: {top.hint}" if top.hint else ""
+        return f"{self.n_passed}/{len(self.results)} passed; {top.name}: {top.message}{hint}{more}{standins}"
 
     def text(self):
         head = f"{self.exercise.name}: "
         if self.note:
             return head + self.note
         lines = [head + f"{self.n_passed}/{len(self.results)} checks passed"]
-        lines += [r.line() for r in self.results]
+        lines += [f"  note: {standin_line(name)}" for name in self.standins]
+        lines += [r.line() for r in self.failures()] + [r.line() for r in self.results if r.passed]
         return "\n".join(lines)
 
 
@@ -174,11 +217,13 @@ def _kind(dtype):
     return str(dtype)
 
 
-def compare_values(expected, got, name="output", atol=1e-8, rtol=1e-6):
+def compare_values(expected, got, name="output", atol=1e-8, rtol=1e-6, reveal=True):
     """Return (ok, message) comparing a learner's value with the reference's.
 
     Arrays must agree in shape, in kind of dtype (boolean / integer / floating-point) and in value to
-    `atol + rtol * |expected|`. Tuples are compared element by element.
+    `atol + rtol * |expected|`. Tuples are compared element by element. reveal=False (a hidden check)
+    keeps expected values out of the message: it says what is wrong (shape, dtype, size of the error,
+    where), never what the answer is.
     """
     if got is None and expected is not None:
         return False, f"{name} is None: did you forget to `return` it?"
@@ -189,7 +234,7 @@ def compare_values(expected, got, name="output", atol=1e-8, rtol=1e-6):
             return False, f"expected a tuple of {len(expected)} values, got {len(got)}"
         for i, (e, g) in enumerate(zip(expected, got)):
             sub = name[i] if isinstance(name, (tuple, list)) else f"{name}[{i}]"
-            ok, msg = compare_values(e, g, sub, atol, rtol)
+            ok, msg = compare_values(e, g, sub, atol, rtol, reveal)
             if not ok:
                 return ok, msg
         return True, ""
@@ -200,7 +245,7 @@ def compare_values(expected, got, name="output", atol=1e-8, rtol=1e-6):
         if missing:
             return False, f"the returned dict has no key {missing[0]!r} (expected keys {sorted(expected)})"
         for key, value in expected.items():
-            ok, msg = compare_values(value, got[key], f"[{key!r}]", atol, rtol)
+            ok, msg = compare_values(value, got[key], f"[{key!r}]", atol, rtol, reveal)
             if not ok:
                 return ok, msg
         return True, ""
@@ -212,9 +257,12 @@ def compare_values(expected, got, name="output", atol=1e-8, rtol=1e-6):
             return False, f"{name}: expected a single number, got {_describe(got)}"
         g = float(g.reshape(()))
         if not math.isfinite(g) and math.isfinite(float(expected)):
-            return False, f"{name}: expected {float(expected):.6g}, got {g}"
+            return False, f"{name}: expected {float(expected):.6g}, got {g}" if reveal else f"{name}: got {g}, expected a finite number"
         if abs(g - float(expected)) > atol + rtol * abs(float(expected)):
-            return False, f"{name}: expected {float(expected):.6g}, got {g:.6g} (abs error {abs(g - float(expected)):.3g})"
+            error = abs(g - float(expected))
+            if not reveal:
+                return False, f"{name}: off by {error:.3g} ({error / max(abs(float(expected)), 1e-300):.2g} relative)"
+            return False, f"{name}: expected {float(expected):.6g}, got {g:.6g} (abs error {error:.3g})"
         return True, ""
     if isinstance(expected, np.ndarray):
         g = _as_array(got)
@@ -232,19 +280,21 @@ def compare_values(expected, got, name="output", atol=1e-8, rtol=1e-6):
             bad = ~np.isfinite(g) & np.isfinite(expected)
             if bad.any():
                 idx = tuple(int(i) for i in np.argwhere(bad)[0])
-                return False, f"{name}: contains {g[idx]} at index {idx} where {expected[idx]:.6g} was expected"
+                where = f" where {expected[idx]:.6g} was expected" if reveal else ""
+                return False, f"{name}: contains {g[idx]} at index {idx}{where}"
             if not np.allclose(g, expected, atol=atol, rtol=rtol, equal_nan=True):
                 err = np.abs(g - expected)
                 idx = tuple(int(i) for i in np.unravel_index(np.nanargmax(err), err.shape))
-                return False, (f"{name}: max abs error {np.nanmax(err):.3g} at index {idx} "
-                               f"(expected {expected[idx]:.6g}, got {g[idx]:.6g})")
+                values = f" (expected {expected[idx]:.6g}, got {g[idx]:.6g})" if reveal else ""
+                return False, f"{name}: max abs error {np.nanmax(err):.3g} at index {idx}{values}"
             return True, ""
         if not np.array_equal(g, expected):
             idx = tuple(int(i) for i in np.argwhere(g != expected)[0])
-            return False, f"{name}: {int(np.sum(g != expected))} entries differ, first at index {idx} (expected {expected[idx]}, got {g[idx]})"
+            values = f" (expected {expected[idx]}, got {g[idx]})" if reveal else ""
+            return False, f"{name}: {int(np.sum(g != expected))} of {g.size} entries differ, first at index {idx}{values}"
         return True, ""
     if got != expected:
-        return False, f"{name}: expected {expected!r}, got {_describe(got)}"
+        return False, f"{name}: expected {expected!r}, got {_describe(got)}" if reveal else f"{name}: not the right answer"
     return True, ""
 
 
@@ -276,8 +326,8 @@ def run_case(fn, case, stdout_limit=MAX_PRINTED, timeout=CALL_TIMEOUT_S):
         return Outcome("not_implemented")
     except KeyboardInterrupt:
         raise
-    except CallTimeout:
-        return Outcome("error", message=timeout_message(timeout))
+    except CallTimeout as exc:
+        return Outcome("error", message=limit_message(exc, timeout))
     except BaseException as exc:  # a learner's SystemExit or RecursionError is still just their error
         return Outcome("raised", exc_type=type(exc).__name__, message=last_line(exc))
     finally:
@@ -319,45 +369,84 @@ def expected_output(exercise, case):
     return exercise.selected(_quietly(exercise.reference, case), case)
 
 
+def telling_apart(draw, reference, mistakes, tries=200):
+    """Arguments from draw() on which each of `mistakes` answers differently from `reference`: random values
+    alone sometimes hide a mistake (a sum that happens to match), and a check must exercise its property on
+    every seed, so that the same code gets the same score under any seed."""
+    for _ in range(tries):
+        args = draw()
+        with warnings.catch_warnings(), np.errstate(all="ignore"):
+            warnings.simplefilter("ignore")
+            want = as_numpy(reference(*args))
+            if not any(compare_values(want, as_numpy(mistake(*args)))[0] for mistake in mistakes):
+                return args
+    raise RuntimeError(f"no draw in {tries} tells the mistakes apart from {reference.__name__}")
+
+
 def judge(exercise, case, outcome):
-    """Score one outcome against the reference, computed here from the case's inputs."""
+    """Score one outcome against the reference, computed here from the case's inputs. A failed value
+    keeps what the learner returned (`got`), so that `recognise_mistakes` can name the mistake."""
+    def verdict(passed, message=""):
+        return CheckResult(case.name, passed, message, weight=case.weight)
     if outcome.kind == "error":
-        return CheckResult(case.name, False, outcome.message)
+        return verdict(False, outcome.message)
     if case.raises:
         wanted = " or ".join(t.__name__ for t in case.raises)
         if outcome.kind == "raised":
             if outcome.exc_type in {t.__name__ for t in case.raises}:
-                return CheckResult(case.name, True)
-            return CheckResult(case.name, False, f"expected {wanted}, but got {outcome.message}")
-        return CheckResult(case.name, False, f"expected {wanted} for this bad input, but the function returned normally")
+                return verdict(True)
+            return verdict(False, f"expected {wanted}, but got {outcome.message}")
+        return verdict(False, f"expected {wanted} for this bad input, but the function returned normally")
     if outcome.kind == "not_implemented":
-        return CheckResult(case.name, False, "not implemented yet")
+        return verdict(False, "not implemented yet")
     if outcome.kind == "raised":
-        return CheckResult(case.name, False, f"your function raised {outcome.message}")
+        return verdict(False, f"your function raised {outcome.message}")
     expected = expected_output(exercise, case)
     try:
         got = exercise.selected(outcome.value, case)
     except Exception as exc:
         why = str(exc) if isinstance(exc, ValueError) else "expected a return value like the reference's"
-        return CheckResult(case.name, False, f"{why}; got {_describe(outcome.value)}")
-    ok, message = compare_values(expected, got, exercise.output_names or "output", exercise.atol, exercise.rtol)
-    if ok:
-        return CheckResult(case.name, True)
-    hint = recognise_mistake(exercise, case, got)
-    return CheckResult(case.name, False, message + (f" — hint: {hint}" if hint else ""))
+        return verdict(False, f"{why}; got {_describe(outcome.value)}")
+    ok, message = compare_values(expected, got, exercise.output_names or "output", exercise.atol, exercise.rtol,
+                                 reveal=not case.hidden)
+    result = verdict(ok, message)
+    result.got = got
+    return result
 
 
-def recognise_mistake(exercise, case, got):
-    """The message of the first known mistake whose output equals the learner's, else ''."""
-    for hint in exercise.hints:
-        try:
-            wrong = exercise.selected(_quietly(hint.wrong, case), case)
-            ok, _ = compare_values(wrong, got, "output", exercise.atol, exercise.rtol)
-        except Exception:
-            continue
-        if ok:
-            return hint.message
-    return ""
+def _matches(exercise, hint, case, got):
+    try:
+        wrong = exercise.selected(_quietly(hint.wrong, case), case)
+        return compare_values(wrong, got, "output", exercise.atol, exercise.rtol)[0]
+    except Exception:
+        return False
+
+
+def recognise_mistakes(exercise, cases, results):
+    """Name the learner's mistake on their failed checks.
+
+    The hint chosen for the whole report is the one whose wrong implementation agrees with the learner
+    on the most failed checks (then on the most checks overall, then catalogue order), so that one
+    mistake gets one name even where another hint happens to coincide on a single case. A failed check
+    the chosen hint does not explain gets the first hint that does, if any.
+    """
+    failed = [i for i, r in enumerate(results) if not r.passed and r.got is not _NO_VALUE]
+    if not failed or not exercise.hints:
+        return
+    on_failed = [{i for i in failed if _matches(exercise, h, cases[i], results[i].got)} for h in exercise.hints]
+    if not any(on_failed):
+        return
+    passed = [i for i, r in enumerate(results) if r.passed and r.got is not _NO_VALUE]
+
+    def agreement(k):
+        if not on_failed[k]:
+            return (0, 0, -k)
+        return (len(on_failed[k]), sum(_matches(exercise, exercise.hints[k], cases[i], results[i].got) for i in passed), -k)
+    best = max(range(len(exercise.hints)), key=agreement)
+    for i in failed:
+        k = best if i in on_failed[best] else next((k for k, m in enumerate(on_failed) if i in m), None)
+        if k is not None:
+            results[i].hint = exercise.hints[k].message
 
 
 def is_reference(fn, exercise):
@@ -373,47 +462,66 @@ REFERENCE_NOTE = "this is the course's reference implementation, not yours: no m
 NOT_IMPLEMENTED_NOTE = "not implemented yet (replace `raise NotImplementedError()` with your code)"
 
 
-def evaluate(exercise, cases, outcomes):
-    """A Report from outcomes, one per case, however they were obtained."""
+def _whole(exercise, cases, note):
+    """A report whose every check failed for one reason, said once."""
+    return Report(exercise, [CheckResult(c.name, False, note, weight=c.weight) for c in cases], note)
+
+
+def evaluate(exercise, cases, outcomes, standins=()):
+    """A Report from outcomes, one per case, however they were obtained. standins: the graded helpers
+    that were replaced by the course's reference while these outcomes were computed."""
     if outcomes and all(o.kind == "not_implemented" for o in outcomes):
-        return Report(exercise, [CheckResult(c.name, False, "not implemented yet") for c in cases], NOT_IMPLEMENTED_NOTE)
-    return Report(exercise, [judge(exercise, c, o) for c, o in zip(cases, outcomes)])
+        return _whole(exercise, cases, NOT_IMPLEMENTED_NOTE)
+    with one_thread():  # the reference and the hints' wrong versions run here, on tiny inputs
+        results = [judge(exercise, c, o) for c, o in zip(cases, outcomes)]
+        recognise_mistakes(exercise, cases, results)
+    return Report(exercise, results, standins=list(standins))
 
 
-def run_checks(fn, exercise, hidden=False, seed=None):
-    """Run an exercise's cases in this process and return a Report."""
+def run_checks(fn, exercise, hidden=False, seed=None, standins=None):
+    """Run an exercise's cases in this process and return a Report.
+
+    standins: {name: reference} for graded helpers fn calls that fail their own checks; while fn runs,
+    those names in its namespace are the course's references, so fn is graded on its own.
+    """
     rng = np.random.default_rng(seed)
     cases = exercise.make_cases(rng, hidden)
     if is_reference(fn, exercise):
-        return Report(exercise, [CheckResult(c.name, False, REFERENCE_NOTE) for c in cases], REFERENCE_NOTE)
+        return _whole(exercise, cases, REFERENCE_NOTE)
+    standins = standins or {}
     outcomes = []
-    for case in cases:
-        if outcomes and outcomes[-1].kind == "error":  # it timed out: the next case would too
-            outcomes.append(Outcome("error", message="not run: your function ran out of time on an earlier check"))
-            continue
-        outcome = run_case(fn, case)
-        outcomes.append(outcome)
-        if outcome.kind == "not_implemented" and not case.raises:
-            # One line, not one per case: nothing else can pass yet.
-            return Report(exercise, [CheckResult(c.name, False, "not implemented yet") for c in cases], NOT_IMPLEMENTED_NOTE)
-    return evaluate(exercise, cases, outcomes)
+    with one_thread():  # the learner's calls, the reference's and the hints' alike
+        for case in cases:
+            if outcomes and outcomes[-1].kind == "error":  # it timed out: the next case would too
+                outcomes.append(Outcome("error", message="not run: your function ran out of time on an earlier check"))
+                continue
+            with standing_in(fn, standins):
+                outcome = run_case(fn, case)
+            outcomes.append(outcome)
+            if outcome.kind == "not_implemented" and not case.raises:
+                # One line, not one per case: nothing else can pass yet.
+                return _whole(exercise, cases, NOT_IMPLEMENTED_NOTE)
+        return evaluate(exercise, cases, outcomes, sorted(standins))
 
 
-def run_checks_without_reference(fn, exercise, hidden=False, seed=None):
+def run_checks_without_reference(fn, exercise, hidden=False, seed=None, standins=None):
     """run_checks with the exercise's reference switched off while `fn` runs, as the grader's probe does:
     a function that calls the course's implementation (a wrapper, an import under another name) earns
-    nothing in the notebook either, so a check cell and nbgrader agree with the grader."""
+    nothing in the notebook either, so a check cell and nbgrader agree with the grader. standins: as for
+    run_checks (the helpers' references stay on: calling those is what a stand-in is)."""
     import builtins
     from course_lib import probe
     reference = exercise.reference
     if is_reference(fn, exercise) or getattr(reference, "__closure__", None):
-        return run_checks(fn, exercise, hidden, seed)
+        return run_checks(fn, exercise, hidden, seed, standins)
+    standins = standins or {}
 
     def guarded(*args, **kwargs):
         saved = reference.__code__
         reference.__code__ = probe._reference_tripwire.__code__
         try:
-            return fn(*args, **kwargs)
+            with standing_in(fn, standins):  # fn's own namespace, not this wrapper's
+                return fn(*args, **kwargs)
         finally:
             reference.__code__ = saved
 
@@ -425,5 +533,7 @@ def run_checks_without_reference(fn, exercise, hidden=False, seed=None):
     finally:
         setattr(builtins, probe.REFERENCE_FLAG, False)
     if tripped:
-        return Report(exercise, [CheckResult(r.name, False, REFERENCE_NOTE) for r in report.results], REFERENCE_NOTE)
+        return Report(exercise, [CheckResult(r.name, False, REFERENCE_NOTE, weight=r.weight) for r in report.results],
+                      REFERENCE_NOTE)
+    report.standins = sorted(standins)
     return report
