@@ -30,7 +30,7 @@ import numpy as np
 from course_lib import probe as probe_module
 from course_lib import sandbox
 from course_lib.checks import CHAPTERS
-from course_lib.checks.core import (NOT_IMPLEMENTED_NOTE, REFERENCE_NOTE, CheckResult, Outcome, Report,
+from course_lib.checks.core import (NOT_IMPLEMENTED_NOTE, REFERENCE_NOTE, CheckResult, Outcome, Report, standin_line,
                                     evaluate)
 
 GRADER_KERNEL = "course-grader"
@@ -100,7 +100,8 @@ class SubmissionResult:
             public_score = round(r.score * sum(c.passed for c in public) / passed, 2) if passed else 0.0
             public_max = round(r.max_score * len(public) / n, 2)
             lines = [f"{r.exercise.name}: {r.note}"] if r.note else (
-                [f"{r.exercise.name}: {sum(c.passed for c in public)}/{len(public)} public checks passed"] + [c.line() for c in public])
+                [f"{r.exercise.name}: {sum(c.passed for c in public)}/{len(public)} public checks passed"] + [c.line() for c in public]
+                + [f"  note: {standin_line(name)}" for name in getattr(r, "standins", ())])
             tests.append({"name": r.exercise.name, "score": public_score, "max_score": public_max,
                           "status": "passed" if all(c.passed for c in public) else "failed",
                           "output": "\n".join(lines), "visibility": "visible"})

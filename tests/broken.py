@@ -229,6 +229,20 @@ def loss_summed_over_batch(logits, targets):
     return float(-np.take_along_axis(logp, np.asarray(targets)[..., None], -1).sum())
 
 
+@_named("sequence_loss", hint="natural log")
+def loss_in_bits(logits, targets):
+    z = np.asarray(logits, float)
+    p = np.exp(z - z.max(-1, keepdims=True))
+    p /= p.sum(-1, keepdims=True)
+    return float(-np.log2(np.take_along_axis(p, np.asarray(targets)[..., None], -1)).sum() / z.shape[1])
+
+
+@_named("sequence_loss", hint="the sign")
+def loss_without_minus(logits, targets):
+    logp = _log_softmax(np.asarray(logits, float))
+    return float(np.take_along_axis(logp, np.asarray(targets)[..., None], -1).sum() / logp.shape[1])
+
+
 @_named("sequence_loss")
 def loss_no_target_check(logits, targets):
     logp = _log_softmax(np.asarray(logits, float))
@@ -496,7 +510,7 @@ def pe_positions_from_one(T, d_model):
     return pe
 
 
-@_named("is_permutation_equivariant", hint='always True')
+@_named("is_permutation_equivariant", hint='True even for functions')
 def equivariant_always(f, x, rng):
     return True
 
@@ -510,11 +524,16 @@ def equivariant_output_not_permuted(f, x, rng):
     return bool(torch.allclose(f(x[perm]), f(x), atol=1e-5))
 
 
-@_named("is_permutation_equivariant", hint='always True')
+@_named("is_permutation_equivariant", hint='not the batch axis')
 def equivariant_batch_axis(f, x, rng):
     import torch
     perm = torch.randperm(x.shape[1], generator=rng)
     return bool(torch.allclose(f(x[:, perm]), f(x)[:, perm], atol=1e-5))
+
+
+@_named("is_permutation_equivariant", hint='always False')
+def equivariant_never(f, x, rng):
+    return False
 
 
 # chapter 07 --------------------------------------------------------------------------------------
@@ -1112,7 +1131,8 @@ BROKEN = {
     "rnn_step": [step_transposed_W_hh, step_without_bias, step_relu, step_returns_bare_array],
     "rnn_forward": [forward_reusing_h0, forward_including_h0, forward_time_reversed, forward_batch_first],
     "rnn_logits": [logits_without_bias, logits_softmaxed, logits_last_step_only],
-    "sequence_loss": [loss_mean_everything, loss_unstable, loss_summed_over_batch, loss_no_target_check],
+    "sequence_loss": [loss_mean_everything, loss_unstable, loss_summed_over_batch, loss_no_target_check, loss_in_bits,
+                      loss_without_minus],
     "rnn_step_backward": [step_backward_no_tanh_derivative, step_backward_transposed_weight_grads, step_backward_bias_mean],
     "rnn_backward": [backward_not_carried, backward_overwrites, backward_forward_order, backward_without_h0],
     "logits_backward": [logits_backward_bias_mean, logits_backward_last_step, logits_backward_untransposed],
@@ -1126,7 +1146,8 @@ BROKEN = {
     "lstm_step": [lstm_cs231n_order, lstm_sigmoid_candidate, lstm_h_without_tanh, lstm_forgets_nothing],
     "lstm_forward": [lstm_forward_ignores_c0, lstm_forward_reversed, lstm_forward_no_final_state],
     "sinusoidal_positions": [pe_sin_cos_swapped, pe_base_1000, pe_positions_from_one],
-    "is_permutation_equivariant": [equivariant_always, equivariant_output_not_permuted, equivariant_batch_axis],
+    "is_permutation_equivariant": [equivariant_always, equivariant_output_not_permuted, equivariant_batch_axis,
+                                   equivariant_never],
     "bits_per_char": [bits_in_nats, bits_log10, bits_of_last_step_only],
     "sample_next": [sample_times_temperature, sample_uniform, sample_accepts_zero_temperature, sample_softmax_over_batch],
     "generate": [generate_no_feedback, generate_fresh_state, generate_one_too_few, generate_greedy],

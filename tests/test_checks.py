@@ -8,7 +8,7 @@ import pytest
 from course_lib.checks import CHAPTERS, EXERCISES, check, compare_values, run_checks
 from course_lib.checks.core import Case, Outcome, evaluate, judge, run_case
 from course_lib.probe import one_thread
-from course_lib.grade import Limits, Scoring, build_cases
+from course_lib.grade import Limits, Scoring, SubmissionResult, build_cases
 from tests.broken import BROKEN
 
 
@@ -273,6 +273,8 @@ def test_a_broken_helper_does_not_cost_the_function_that_calls_it(stem, helper, 
     by_grader = probe_in_process(namespace, pair, tmp_path)
     assert by_grader[helper].score < by_grader[helper].max_score
     assert by_grader[caller].score == by_grader[caller].max_score and note in by_grader[caller].feedback(), by_grader[caller].text()
+    on_gradescope = SubmissionResult(path="x.ipynb", reports=[by_grader[helper], by_grader[caller]]).gradescope()
+    assert note in next(t["output"] for t in on_gradescope["tests"] if t["name"] == caller)
     solution_function(stem, caller, namespace, change)  # a wrong caller still loses its marks
     wrong = probe_in_process(namespace, Scoring([EXERCISES[helper], EXERCISES[caller]], 0, Limits()), tmp_path)
     assert wrong[caller].score < wrong[caller].max_score, wrong[caller].text()

@@ -76,7 +76,7 @@ EXERCISES = [
         name="one_hot", reference=one_hot, points=2, make_cases=_one_hot_cases,
         hints=[
             Hint(lambda idx, v: one_hot(idx, v).T, "your output is transposed: the vocabulary axis goes last, (..., V)"),
-            Hint(lambda idx, v: one_hot(idx, v).astype(np.int64), "use float64 ones and zeros so the result can be multiplied by weights"),
+            Hint(lambda idx, v: one_hot(idx, v).astype(np.int64), "use float64 ones and zeros, as the exercise asks (np.eye gives them), not integers"),
             Hint(lambda idx, v: np.eye(v + 1)[np.asarray(idx)], "the last axis should have vocab_size entries, not vocab_size + 1"),
             Hint(lambda idx, v: one_hot(np.ravel(idx), v), "keep the indices' shape: the result is indices.shape + (vocab_size,)"),
         ],

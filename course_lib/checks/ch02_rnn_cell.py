@@ -174,6 +174,10 @@ EXERCISES = [
             Hint(_loss_sum_over_batch, "you summed over the batch: average over the batch"),
             Hint(_loss_softmax_wrong_axis, "the softmax runs over the vocabulary, the last axis"),
             Hint(_stable_loss_without_shift, "exp overflows for large logits: subtract the maximum before exp (log-sum-exp)"),
+            Hint(lambda logits, targets: sequence_loss(logits, targets) / np.log(2),
+                 "the loss uses the natural log (nats): np.log, not np.log2"),
+            Hint(lambda logits, targets: -sequence_loss(logits, targets),
+                 "the sign: the loss is minus the log-probability of each target, so it is never negative"),
         ],
     ),
 ]

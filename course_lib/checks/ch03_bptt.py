@@ -298,7 +298,7 @@ EXERCISES.append(
             Hint(lambda z, t: _loss_grad_with(z, t, subtract_onehot=False),
                  "subtract 1 at each target: the gradient of -log softmax(y)[k] is softmax(y) - onehot(k)"),
             Hint(lambda z, t: _loss_grad_with(z, t, log_probs=True),
-                 "use the probabilities softmax(logits), not log-softmax: the derivative of the log cancels it"),
+                 "use the probabilities softmax(logits), not log-softmax: the gradient of -log softmax(y)_k is softmax(y) - onehot(k)"),
             Hint(lambda z, t: _loss_grad_with(z, t, divide_by_T=True),
                  "the loss is *summed* over time, not averaged: do not divide by T"),
             Hint(_loss_grad_softmax_over_batch,

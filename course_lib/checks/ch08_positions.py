@@ -102,10 +102,15 @@ EXERCISES = [
     Exercise(
         name="is_permutation_equivariant", reference=is_permutation_equivariant, points=2, make_cases=_perm_cases,
         select=lambda value: bool(value) if isinstance(value, (bool, np.bool_)) or torch.is_tensor(value) else value,
+        hint_agrees_everywhere=True,
         hints=[
             Hint(_invariant, "that tests invariance, f(x[perm]) == f(x); equivariance compares f(x[perm]) with f(x)[perm]"),
-            Hint(lambda f, x, rng: True, "your answer is always True: permute the time axis (axis 0) of x, "
-                 "then compare f(x[perm]) with f(x)[perm]"),
+            # Permuting the batch axis answers True for every function here, so it reads as "always True".
+            Hint(lambda f, x, rng: True, "your answer is True even for functions that are not equivariant (a running "
+                 "sum, attention with positions): permute the time axis (axis 0) of x, (T, B, d), not the batch "
+                 "axis, then compare f(x[perm]) with f(x)[perm]"),
+            Hint(lambda f, x, rng: False, "your answer is always False, even for a function that treats every step "
+                 "alike (the same linear map at every step)"),
         ],
     ),
 ]

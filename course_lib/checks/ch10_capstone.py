@@ -43,7 +43,7 @@ def _block_cases(rng, hidden):
         heads = int(rng.choice([1, 2, 4]))
         d, T, B = heads * int(rng.integers(2, 6)), int(rng.integers(2, 8)), int(rng.integers(1, 4))
         return [case("hidden: random x, T >= 2", T, B, d, heads, True),
-                case("hidden: (T, B, d_model) = (6, 2, 8), 2 heads", 6, 2, 8, 2, True)]
+                case("hidden: several heads, B >= 2", 6, 2, 8, 2, True)]
     return [case("(T, B, d_model) = (5, 2, 8), 2 heads", 5, 2, 8, 2),
             case("(T, B, d_model) = (7, 3, 12), 3 heads", 7, 3, 12, 3),
             case("one position, T = 1", 1, 2, 8, 4)]

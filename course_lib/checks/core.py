@@ -66,6 +66,9 @@ class Exercise:
     hints: list = field(default_factory=list)
     atol: float = 1e-8
     rtol: float = 1e-6
+    # For answers with few possible values (True/False), one case says little: a hint is named only when its
+    # wrong version agrees with the learner on every check.
+    hint_agrees_everywhere: bool = False
 
     def selected(self, value, case=None):
         select = case.select if case is not None and case.select is not None else self.select
@@ -256,13 +259,18 @@ def compare_values(expected, got, name="output", atol=1e-8, rtol=1e-6, reveal=Tr
         if g is None or g.size != 1:
             return False, f"{name}: expected a single number, got {_describe(got)}"
         g = float(g.reshape(()))
-        if not math.isfinite(g) and math.isfinite(float(expected)):
-            return False, f"{name}: expected {float(expected):.6g}, got {g}" if reveal else f"{name}: got {g}, expected a finite number"
-        if abs(g - float(expected)) > atol + rtol * abs(float(expected)):
-            error = abs(g - float(expected))
-            if not reveal:
-                return False, f"{name}: off by {error:.3g} ({error / max(abs(float(expected)), 1e-300):.2g} relative)"
-            return False, f"{name}: expected {float(expected):.6g}, got {g:.6g} (abs error {error:.3g})"
+        e = float(expected)
+        if not math.isfinite(g) and math.isfinite(e):
+            return False, f"{name}: expected {e:.6g}, got {g}" if reveal else f"{name}: got {g}, expected a finite number"
+        if not math.isfinite(e):  # a tolerance around inf or nan would accept every number
+            if g == e or (math.isnan(e) and math.isnan(g)):
+                return True, ""
+            return False, f"{name}: expected {e}, got {g:.6g}" if reveal else f"{name}: not the right value"
+        if abs(g - e) > atol + rtol * abs(e):
+            error = abs(g - e)
+            if not reveal:  # the size of the error, roughly: with their own value it must not give the answer
+                return False, f"{name}: wrong value (relative error about {error / max(abs(e), 1e-300):.0e})"
+            return False, f"{name}: expected {e:.6g}, got {g:.6g} (abs error {error:.3g})"
         return True, ""
     if isinstance(expected, np.ndarray):
         g = _as_array(got)
@@ -285,7 +293,11 @@ def compare_values(expected, got, name="output", atol=1e-8, rtol=1e-6, reveal=Tr
             if not np.allclose(g, expected, atol=atol, rtol=rtol, equal_nan=True):
                 err = np.abs(g - expected)
                 idx = tuple(int(i) for i in np.unravel_index(np.nanargmax(err), err.shape))
-                values = f" (expected {expected[idx]:.6g}, got {g[idx]:.6g})" if reveal else ""
+                if not reveal:  # where, and how large relative to the array's scale; not the error itself
+                    scale = max(float(np.nanmax(np.abs(expected))), 1e-300)
+                    return False, (f"{name}: wrong values, worst at index {idx} (error about "
+                                   f"{float(np.nanmax(err)) / scale:.0e} of the largest expected magnitude)")
+                values = f" (expected {expected[idx]:.6g}, got {g[idx]:.6g})"
                 return False, f"{name}: max abs error {np.nanmax(err):.3g} at index {idx}{values}"
             return True, ""
         if not np.array_equal(g, expected):
@@ -437,6 +449,13 @@ def recognise_mistakes(exercise, cases, results):
     if not any(on_failed):
         return
     passed = [i for i, r in enumerate(results) if r.passed and r.got is not _NO_VALUE]
+    if exercise.hint_agrees_everywhere:
+        agrees = [k for k, m in enumerate(on_failed) if m == set(failed) and all(
+            _matches(exercise, exercise.hints[k], cases[i], results[i].got) for i in passed)]
+        for i in failed:
+            if agrees:
+                results[i].hint = exercise.hints[agrees[0]].message
+        return
 
     def agreement(k):
         if not on_failed[k]:
