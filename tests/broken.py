@@ -168,6 +168,15 @@ def forward_including_h0(x, h0, W_xh, W_hh, b_h):
     return np.stack(hs), None  # (T + 1, B, H)
 
 
+@_named("rnn_forward", hint='stored the one each step')
+def forward_storing_previous(x, h0, W_xh, W_hh, b_h):
+    hs, h = [], h0
+    for x_t in x:
+        hs.append(h)  # the state before the step
+        h = np.tanh(x_t @ W_xh + h @ W_hh + b_h)
+    return np.stack(hs), None
+
+
 @_named("rnn_forward", hint='backwards')
 def forward_time_reversed(x, h0, W_xh, W_hh, b_h):
     hs, h = [], h0
@@ -457,6 +466,11 @@ def lstm_forgets_nothing(x_t, h_prev, c_prev, W, b):
     return ref["o"] * np.tanh(c), c, cache
 
 
+@_named("lstm_step", hint='use the sigmoid')
+def lstm_tanh_output_gate(x_t, h_prev, c_prev, W, b):
+    return _lstm(x_t, h_prev, c_prev, W, b, output_gate=np.tanh)
+
+
 def _forward_loop(x, h, c, W, b, reverse=False):
     from course_lib.lstm import lstm_step
     hs = []
@@ -465,6 +479,24 @@ def _forward_loop(x, h, c, W, b, reverse=False):
         h, c, _ = lstm_step(x[t], h, c, W, b)
         hs.append(h)
     return np.stack(hs[::-1] if reverse else hs), (h, c)
+
+
+@_named("lstm_forward", hint='every step started from (h0, c0)')
+def lstm_forward_not_carried(x, h0, c0, W, b):
+    from course_lib.lstm import lstm_step
+    hs = [lstm_step(x_t, h0, c0, W, b)[0] for x_t in x]
+    h, c, _ = lstm_step(x[-1], h0, c0, W, b)
+    return np.stack(hs), (h, c)
+
+
+@_named("lstm_forward", hint='carry the cell state too')
+def lstm_forward_c_not_carried(x, h0, c0, W, b):
+    from course_lib.lstm import lstm_step
+    hs, h = [], h0
+    for x_t in x:
+        h, c, _ = lstm_step(x_t, h, c0, W, b)
+        hs.append(h)
+    return np.stack(hs), (h, c)
 
 
 @_named("lstm_forward", hint='from c0')
@@ -1129,7 +1161,7 @@ BROKEN = {
     "next_step_pairs": [pairs_swapped, pairs_last_axis, pairs_not_shifted, pairs_no_length_check],
     "pad_batch": [pad_batch_first, pad_mask_inverted, pad_ignores_pad_value, pad_float_mask],
     "rnn_step": [step_transposed_W_hh, step_without_bias, step_relu, step_returns_bare_array],
-    "rnn_forward": [forward_reusing_h0, forward_including_h0, forward_time_reversed, forward_batch_first],
+    "rnn_forward": [forward_reusing_h0, forward_including_h0, forward_time_reversed, forward_batch_first, forward_storing_previous],
     "rnn_logits": [logits_without_bias, logits_softmaxed, logits_last_step_only],
     "sequence_loss": [loss_mean_everything, loss_unstable, loss_summed_over_batch, loss_no_target_check, loss_in_bits,
                       loss_without_minus],
@@ -1143,8 +1175,9 @@ BROKEN = {
     "spectral_radius": [radius_is_spectral_norm, radius_real_part, radius_largest_entry],
     "clip_grad_norm": [clip_each_array, clip_returns_norm_after, clip_always_rescales],
     "hidden_jacobian_norms": [jacobian_frobenius, jacobian_without_tanh, jacobian_reversed],
-    "lstm_step": [lstm_cs231n_order, lstm_sigmoid_candidate, lstm_h_without_tanh, lstm_forgets_nothing],
-    "lstm_forward": [lstm_forward_ignores_c0, lstm_forward_reversed, lstm_forward_no_final_state],
+    "lstm_step": [lstm_cs231n_order, lstm_sigmoid_candidate, lstm_h_without_tanh, lstm_forgets_nothing, lstm_tanh_output_gate],
+    "lstm_forward": [lstm_forward_ignores_c0, lstm_forward_reversed, lstm_forward_no_final_state,
+                     lstm_forward_not_carried, lstm_forward_c_not_carried],
     "sinusoidal_positions": [pe_sin_cos_swapped, pe_base_1000, pe_positions_from_one],
     "is_permutation_equivariant": [equivariant_always, equivariant_output_not_permuted, equivariant_batch_axis,
                                    equivariant_never],

@@ -126,6 +126,11 @@ def _forward_reusing_h0(x, h0, W_xh, W_hh, b_h):
     return np.stack([np.tanh(x_t @ W_xh + h0 @ W_hh + b_h) for x_t in np.asarray(x)]), None
 
 
+def _forward_storing_previous(x, h0, W_xh, W_hh, b_h):
+    hs = rnn_forward(x, h0, W_xh, W_hh, b_h)[0]
+    return np.concatenate([np.asarray(h0)[None], hs[:-1]]), None
+
+
 def _forward_reversed(x, h0, W_xh, W_hh, b_h):
     hs, cache = rnn_forward(np.asarray(x)[::-1], h0, W_xh, W_hh, b_h)
     return hs[::-1], cache
@@ -151,6 +156,8 @@ EXERCISES = [
         hints=[
             Hint(_forward_reusing_h0, "every step used h0: feed each step the hidden state of the step before"),
             Hint(_forward_reversed, "time runs backwards in your loop: step t = 0 comes first"),
+            Hint(_forward_storing_previous, "hs[t] is the state *after* reading x_t: you stored the one each step "
+                 "started from (h0 first)"),
             Hint(_forward_no_input, "the inputs x are never used"),
             Hint(lambda x, h0, *w: (np.concatenate([np.asarray(h0)[None], rnn_forward(x, h0, *w)[0]]), None),
                  "return the T new states, (T, B, H): h0 is not one of them"),

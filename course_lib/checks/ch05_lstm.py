@@ -55,11 +55,11 @@ def _forward_out(out):
     return out[0], out[1][0], out[1][1]
 
 
-def _step_with(x, h, c, W, b, order="ifgo", candidate=np.tanh, use_c_in_h=True, forget=True):
+def _step_with(x, h, c, W, b, order="ifgo", candidate=np.tanh, use_c_in_h=True, forget=True, output_gate=sigmoid):
     H = W.shape[1] // 4
     z = np.concatenate([x, h], 1) @ W + b
     blocks = {name: z[:, k * H:(k + 1) * H] for k, name in enumerate(order)}
-    i, f, o, g = sigmoid(blocks["i"]), sigmoid(blocks["f"]), sigmoid(blocks["o"]), candidate(blocks["g"])
+    i, f, o, g = sigmoid(blocks["i"]), sigmoid(blocks["f"]), output_gate(blocks["o"]), candidate(blocks["g"])
     c_t = (f if forget else 1.0) * c + i * g
     return (o * np.tanh(c_t) if use_c_in_h else o * c_t), c_t, None
 
@@ -74,6 +74,8 @@ EXERCISES = [
             Hint(lambda *a: _step_with(*a, candidate=sigmoid), "the candidate g uses tanh, not the sigmoid"),
             Hint(lambda *a: _step_with(*a, use_c_in_h=False), "h_t = o * tanh(c_t): the tanh is missing"),
             Hint(lambda *a: _step_with(*a, forget=False), "the forget gate multiplies the old cell state: c_t = f * c_prev + i * g"),
+            Hint(lambda *a: _step_with(*a, output_gate=np.tanh), "the gates i, f and o use the sigmoid (values between 0 "
+                 "and 1); only the candidate g uses tanh"),
         ],
     ),
     Exercise(
@@ -85,17 +87,22 @@ EXERCISES = [
             Hint(lambda *a: _forward_with(*a, store="h_prev"), "store each step's *new* h_t (after the step), not the state it started from"),
             Hint(lambda *a: _forward_with(*a, store="c"), "hs holds the hidden states h_t, not the cell states c_t"),
             Hint(lambda *a: _forward_with(*a, swap_final=True), "return the final state as (h_T, c_T), in that order"),
+            Hint(lambda *a: _forward_with(*a, carry="none"), "every step started from (h0, c0): feed each step the "
+                 "(h, c) of the step before"),
+            Hint(lambda *a: _forward_with(*a, carry="h"), "carry the cell state too: each step gets the c of the step "
+                 "before, not c0"),
         ],
     ),
 ]
 
 
-def _forward_with(x, h, c, W, b, reverse=False, store="h", swap_final=False):
-    """lstm_forward's (hs, (h_T, c_T)) with classic mistakes switched on."""
-    hs = []
+def _forward_with(x, h, c, W, b, reverse=False, store="h", swap_final=False, carry="both"):
+    """lstm_forward's (hs, (h_T, c_T)) with classic mistakes switched on. carry: which states pass from step
+    to step ("both", "h": each step starts from c0, "none": each step starts from (h0, c0))."""
+    hs, h0, c0 = [], h, c
     for t in (range(len(x) - 1, -1, -1) if reverse else range(len(x))):
         h_prev = h
-        h, c, _ = lstm_step(x[t], h, c, W, b)
+        h, c, _ = lstm_step(x[t], h0 if carry == "none" else h, c0 if carry in ("none", "h") else c, W, b)
         hs.append({"h": h, "h_prev": h_prev, "c": c}[store])
     hs = np.stack(hs[::-1] if reverse else hs)
     return (hs, (c, h)) if swap_final else (hs, (h, c))
