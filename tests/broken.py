@@ -896,6 +896,12 @@ def numgrad_all_entries_at_once(f, x, eps=1e-5):
     return np.ones_like(x) * (f(x + eps) - f(x - eps)) / (2 * eps)
 
 
+@_named("relative_error", hint="max(|a|, |b|)")
+def relerr_relative_to_larger(a, b):
+    a, b = np.asarray(a, float), np.asarray(b, float)
+    return float(np.max(np.abs(a - b) / np.maximum(1e-8, np.maximum(np.abs(a), np.abs(b)))))
+
+
 @_named("relative_error", hint="|a| alone")
 def relerr_relative_to_a(a, b):
     a, b = np.asarray(a, float), np.asarray(b, float)
@@ -1169,7 +1175,7 @@ BROKEN = {
     "rnn_backward": [backward_not_carried, backward_overwrites, backward_forward_order, backward_without_h0],
     "logits_backward": [logits_backward_bias_mean, logits_backward_last_step, logits_backward_untransposed],
     "numerical_gradient": [numgrad_forward_difference, numgrad_not_restored, numgrad_wrong_denominator],
-    "relative_error": [relerr_no_floor, relerr_mean, relerr_absolute],
+    "relative_error": [relerr_no_floor, relerr_mean, relerr_absolute, relerr_relative_to_larger],
     "sequence_loss_backward": [loss_backward_without_batch_mean, loss_backward_without_onehot, loss_backward_log_softmax,
                                loss_backward_time_mean, loss_backward_softmax_over_batch],
     "spectral_radius": [radius_is_spectral_norm, radius_real_part, radius_largest_entry],

@@ -215,7 +215,7 @@ EXERCISES = [
             Hint(lambda a, b: float(np.max(np.abs(np.asarray(a) - np.asarray(b)))), "that is the absolute error: divide by |a| + |b|"),
             Hint(lambda a, b: float(np.max(np.abs(a - b) / (np.abs(a) + np.abs(b)))),
                  "keep the floor max(1e-8, |a| + |b|) in the denominator: zeros against zeros must give 0, not NaN"),
-            Hint(lambda a, b: float(np.max(np.abs(a - b) / np.maximum(1e-8, np.abs(a)))), "divide by |a| + |b|, not by |a| alone"),
+            Hint(lambda a, b: float(np.max(np.abs(a - b) / np.maximum(1e-8, np.abs(a)))), "divide by |a| + |b|, not by |a| alone or by max(|a|, |b|)"),
         ],
     ),
 ]
