@@ -110,6 +110,12 @@ def share_margin(p, n):
     return 2 * (2 * p * (1 - p) / n) ** 0.5
 
 
+def file_margin(p, n):
+    """How far a fresh run's share of n items may be from the results file's p: `share_margin`, but never
+    under 0.05 (a share near 0 or 1 has almost no sampling error)."""
+    return max(0.05, share_margin(p, n))
+
+
 def save_results(results, path=RESULTS_FILE):
     Path(path).write_text(json.dumps(results, indent=2) + "\n")
 

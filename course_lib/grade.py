@@ -30,7 +30,7 @@ import numpy as np
 from course_lib import probe as probe_module
 from course_lib import sandbox
 from course_lib.checks import CHAPTERS
-from course_lib.checks.core import (NOT_IMPLEMENTED_NOTE, REFERENCE_NOTE, CheckResult, Outcome, Report, standin_line,
+from course_lib.checks.core import (NOT_IMPLEMENTED_NOTE, REFERENCE_NOTE, CheckResult, Outcome, Report,
                                     evaluate)
 
 GRADER_KERNEL = "course-grader"
@@ -101,7 +101,7 @@ class SubmissionResult:
             public_max = round(r.max_score * len(public) / n, 2)
             lines = [f"{r.exercise.name}: {r.note}"] if r.note else (
                 [f"{r.exercise.name}: {sum(c.passed for c in public)}/{len(public)} public checks passed"] + [c.line() for c in public]
-                + [f"  note: {standin_line(name)}" for name in getattr(r, "standins", ())])
+                + r.standin_lines())
             tests.append({"name": r.exercise.name, "score": public_score, "max_score": public_max,
                           "status": "passed" if all(c.passed for c in public) else "failed",
                           "output": "\n".join(lines), "visibility": "visible"})

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import torch
 
-from course_lib.closing import share_margin
+from course_lib.closing import file_margin
 from course_lib.seq2seq import (BOTTLENECK_FILE, BOTTLENECK_RUNS, BidirectionalEncoderDecoder, EncoderDecoder,
                                 accuracy_by_length, bottleneck_run, greedy_decode, reverse_task, sequence_accuracy,
                                 time_forward_passes, train_reverse)
@@ -62,7 +62,7 @@ def test_bottleneck_sweep_file_matches_a_fresh_run():
     torch.set_num_threads(1)  # as benchmarks/bottleneck_sweep.py
     label = "bidirectional GRU, H=32, no attention"
     for L, acc in bottleneck_run(label).items():  # accuracies of 500 sequences: allow for another CPU's or torch's rounding
-        margin = max(0.05, share_margin(saved[label]["accuracy"][str(L)], 500))
+        margin = file_margin(saved[label]["accuracy"][str(L)], 500)
         assert abs(saved[label]["accuracy"][str(L)] - acc) < margin, (label, L, acc)
 
 

@@ -163,6 +163,10 @@ class Report:
     def _standin_note(self):
         return "; ".join(standin_line(name) for name in self.standins)
 
+    def standin_lines(self):
+        """One note line per graded helper the course's reference replaced, as reports show them."""
+        return [f"  note: {standin_line(name)}" for name in self.standins]
+
     def feedback(self):
         """One line for a grade table: the most informative failure, or that everything passed."""
         if self.note:
@@ -181,7 +185,7 @@ class Report:
         if self.note:
             return head + self.note
         lines = [head + f"{self.n_passed}/{len(self.results)} checks passed"]
-        lines += [f"  note: {standin_line(name)}" for name in self.standins]
+        lines += self.standin_lines()
         lines += [r.line() for r in self.failures()] + [r.line() for r in self.results if r.passed]
         return "\n".join(lines)
 
@@ -452,8 +456,8 @@ def recognise_mistakes(exercise, cases, results):
     if exercise.hint_agrees_everywhere:
         agrees = [k for k, m in enumerate(on_failed) if m == set(failed) and all(
             _matches(exercise, exercise.hints[k], cases[i], results[i].got) for i in passed)]
-        for i in failed:
-            if agrees:
+        if agrees:
+            for i in failed:
                 results[i].hint = exercise.hints[agrees[0]].message
         return
 
