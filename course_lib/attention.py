@@ -144,5 +144,5 @@ class AttentionEncoder(torch.nn.Module):
         return h + self.mlp(h)
 
 
-def attention_encoder(D, H):
-    return AttentionEncoder(D, H)
+def attention_encoder(D, H, n_heads=4):
+    return AttentionEncoder(D, H, n_heads)

@@ -25,19 +25,24 @@ class LastStateHead(torch.nn.Module):
 
 
 def rnn_encoder(D, H):
-    """A vanilla tanh RNN (torch.nn.RNN, shown equal to the course's NumPy cell in chapter 02)."""
+    """A vanilla tanh RNN (torch.nn.RNN, shown equal to the course's NumPy cell in chapter 02), torch's
+    default initialisation: every weight uniform in (-1/sqrt(H), 1/sqrt(H))."""
     return torch.nn.RNN(D, H, nonlinearity="tanh")
 
 
-# Gate biases that start a gated cell out *remembering* (sigmoid(5) = 0.993, sigmoid(3) = 0.95 kept per
-# step). Chosen by the sweep in benchmarks/memory_table.py's docstring; torch's default is 0 for both.
-LSTM_FORGET_BIAS = 5.0
-GRU_UPDATE_BIAS = 3.0
+def orthogonal_rnn_encoder(D, H, gain=1.0):
+    """The same RNN with W_hh drawn orthogonal and scaled by `gain` (chapter 04's advice: every singular
+    value of W_hh equals `gain`, so a signal neither explodes nor vanishes through the linear part)."""
+    rnn = torch.nn.RNN(D, H, nonlinearity="tanh")
+    with torch.no_grad():
+        torch.nn.init.orthogonal_(rnn.weight_hh_l0, gain=gain)
+    return rnn
 
 
-def lstm_encoder(D, H, forget_bias=LSTM_FORGET_BIAS):
-    """torch.nn.LSTM (shown equal to the course's NumPy LSTM in chapter 05), forget-gate bias set high so
-    that the cell state starts out remembering."""
+def lstm_encoder(D, H, forget_bias=0.0):
+    """torch.nn.LSTM (shown equal to the course's NumPy LSTM in chapter 05) with the forget-gate bias set to
+    `forget_bias` (torch's default is 0 plus a small random part; sigmoid(1) = 0.73, sigmoid(5) = 0.993 kept
+    per step): a high bias starts the cell state out remembering."""
     lstm = torch.nn.LSTM(D, H)
     with torch.no_grad():
         lstm.bias_ih_l0[H:2 * H].fill_(forget_bias)  # gate blocks i, f, g, o: the second is the forget gate
@@ -45,7 +50,7 @@ def lstm_encoder(D, H, forget_bias=LSTM_FORGET_BIAS):
     return lstm
 
 
-def gru_encoder(D, H, update_bias=GRU_UPDATE_BIAS):
+def gru_encoder(D, H, update_bias=0.0):
     """torch.nn.GRU: two gates (reset r, update z) and no separate cell state, three weight blocks
     instead of four. h_t = (1 - z) * n + z * h_{t-1}, so a high z-bias also starts out remembering."""
     gru = torch.nn.GRU(D, H)
@@ -57,10 +62,11 @@ def gru_encoder(D, H, update_bias=GRU_UPDATE_BIAS):
 
 @dataclass(frozen=True)
 class RecallBudget:
-    """The fixed training budget every model gets on the recall task (change it, rerun every column)."""
+    """The fixed training budget every model gets on the recall task (change it, rerun every column).
+    `lr` is the default learning rate; tuned columns choose theirs on validation (course_lib.memory)."""
     steps: int = 300          # Adam updates
-    batch: int = 64           # sequences per update
-    hidden: int = 64          # state size H
+    batch: int = 32           # sequences per update
+    hidden: int = 32          # state size H
     lr: float = 3e-3          # Adam learning rate
     max_norm: float = 1.0     # gradient clipping (chapter 04)
     n_symbols: int = 8        # chance = 1 / n_symbols
@@ -70,7 +76,8 @@ class RecallBudget:
 
 def train_recall(make_encoder, lag, budget=RecallBudget(), return_model=False):
     """Train encoder + read-out on the recall task at one lag; returns accuracy on fresh sequences
-    (and the trained model, with return_model=True)."""
+    (and the trained model, with return_model=True). budget.seed sets the initialisation, the training
+    sequences and the scored sequences, so two seeds never share a draw of the task."""
     torch.manual_seed(budget.seed)
     rng = np.random.default_rng([budget.seed, lag])
     model = LastStateHead(make_encoder(budget.n_symbols + 1, budget.hidden), budget.hidden, budget.n_symbols)

@@ -1,25 +1,90 @@
-"""The memory benchmark's results file: its budget, and the rule by which chapters 04, 05 and 09 check their
-freshly trained columns against it."""
+"""The memory benchmark's results file follows the comparison protocol and is what the course's code
+measures now (a sample of cells and one tuning trial retrained), and its helpers say what the text says."""
 from dataclasses import asdict
 
+import pytest
 
-from course_lib.memory import LAGS, MODELS, file_mismatches, load_results, save_results
+from course_lib import memory, seed_everything
+from course_lib.memory import (COLUMNS, LAGS, TEST_SEEDS, VALIDATION_LAGS, VALIDATION_SEED, chosen, clearly_better,
+                               disagreements, load_results, longest_solved, run_cell, score_column)
 from course_lib.training import RecallBudget, train_adding
 
 
-def test_results_file_has_the_budget_and_lags_the_code_uses():
-    saved = load_results()
-    assert saved["budget"] == asdict(RecallBudget()) and tuple(saved["lags"]) == LAGS
-    assert set(saved["columns"]) == set(MODELS)
+@pytest.fixture(scope="module")
+def saved():
+    return load_results()
 
 
-def test_a_fresh_column_is_checked_exactly_where_settled_and_loosely_in_between(tmp_path):
-    """Chapters 04, 05 and 09 train the columns and call file_mismatches; here, its rule on a made-up file."""
-    path = tmp_path / "memory.json"
-    save_results({"RNN": {5: 1.0, 10: 1.0, 20: 0.74, 50: 0.12, 100: 0.13}}, path=path)
-    assert file_mismatches("RNN", {5: 1.0, 10: 0.99, 20: 0.97, 50: 0.13, 100: 0.12}, path) == []
-    assert file_mismatches("RNN", {5: 0.9, 10: 1.0, 20: 0.74, 50: 0.3, 100: 0.13}, path) == [5, 50]  # settled ones moved
-    assert file_mismatches("RNN", {5: 1.0, 10: 1.0, 20: 0.2, 50: 0.12, 100: 0.13}, path) == [20]  # learned nothing
+def test_results_file_follows_the_protocol(saved):
+    assert saved["budget"] == asdict(RecallBudget()) and tuple(saved["lags"]) == LAGS and len(LAGS) >= 8
+    assert len(TEST_SEEDS) >= 3 and VALIDATION_SEED not in TEST_SEEDS
+    assert set(saved["columns"]) == set(COLUMNS)
+    for name, column in saved["columns"].items():
+        assert sorted(column) == list(LAGS), name
+        assert all(cell is None or len(cell) == len(TEST_SEEDS) for cell in column.values()), name
+        assert column[LAGS[0]] is not None, name
+
+
+def test_every_family_gets_the_same_tuning_budget_chosen_on_validation(saved):
+    tuned = [name for name, (_, _, fixed, grid) in COLUMNS.items() if grid is not None]
+    assert {COLUMNS[name][0] for name in tuned} == {"RNN", "LSTM", "GRU", "attention"}
+    assert set(saved["sweeps"]) == set(tuned)
+    assert len({len(saved["sweeps"][name]) for name in tuned}) == 1
+    for name in tuned:
+        sweep = saved["sweeps"][name]
+        assert all(sorted(trial["validation"]) == list(VALIDATION_LAGS) for trial in sweep)
+        assert saved["settings"][name] == chosen(sweep), name
+    for name in set(COLUMNS) - set(tuned):
+        assert saved["settings"][name] == COLUMNS[name][2]
+
+
+def test_a_sample_of_cells_matches_a_fresh_run(saved):
+    seed_everything(0, threads=1)  # the benchmark's workers use one thread
+    for column, lag, seed_index in (("RNN", 10, 1), ("LSTM-tuned", 20, 2), ("attention", 15, 0)):
+        accuracy = run_cell(column, lag, TEST_SEEDS[seed_index], saved["settings"][column])
+        assert abs(accuracy - saved["columns"][column][lag][seed_index]) < 0.03, (column, lag)
+    fresh = {"GRU": {10: run_cell("GRU", 10, TEST_SEEDS[0], saved["settings"]["GRU"])}}
+    assert not disagreements(fresh, saved)
+
+
+def test_one_tuning_trial_matches_a_fresh_run(saved):
+    seed_everything(0, threads=1)
+    trial = saved["sweeps"]["RNN-orth"][0]
+    lag = VALIDATION_LAGS[0]
+    assert abs(run_cell("RNN-orth", lag, VALIDATION_SEED, trial["settings"]) - trial["validation"][lag]) < 0.03
+
+
+def test_a_fresh_run_is_checked_exactly_where_settled_and_loosely_in_between():
+    results = {"columns": {"RNN": {10: [0.96, 0.98, 1.0], 20: [0.5, 0.74, 0.9], 30: [0.12, 0.13, 0.125],
+                                   40: [0.13, 0.6, 0.8]}}}
+    assert disagreements({"RNN": {10: 0.97, 20: 0.97, 30: 0.15, 40: 0.125}}, results) == []
+    assert disagreements({"RNN": {10: 0.5}}, results) == [("RNN", 10, 0.5, [0.96, 0.98, 1.0])]  # settled: moved
+    assert disagreements({"RNN": {30: 0.4}}, results) == [("RNN", 30, 0.4, [0.12, 0.13, 0.125])]  # settled: moved
+    assert disagreements({"RNN": {20: 0.2}}, results) == [("RNN", 20, 0.2, [0.5, 0.74, 0.9])]  # learned nothing
+
+
+def test_longest_lag_solved_uses_the_mean_and_reports_each_seed():
+    cells = {5: [1.0, 1.0, 1.0], 10: [0.95, 0.85, 0.95], 20: [0.95, 0.5, 0.4], 30: None}
+    assert longest_solved(cells) == (10, [20, 5, 10])
+    assert longest_solved({5: [0.2, 0.3, 0.1]}) == (None, [None, None, None])
+
+
+def test_a_difference_counts_only_beyond_the_spread():
+    assert clearly_better([0.9, 0.95], [0.5, 0.85]) and not clearly_better([0.9, 0.95], [0.5, 0.92])
+    assert clearly_better([0.3], None) and not clearly_better(None, [0.1])
+
+
+def test_a_column_stops_after_a_lag_at_chance(monkeypatch):
+    calls = []
+
+    def fake_run_cell(column, lag, seed, settings, budget=RecallBudget()):
+        calls.append(lag)
+        return 1.0 if lag <= 10 else 0.125
+
+    monkeypatch.setattr(memory, "run_cell", fake_run_cell)
+    cells = score_column("RNN", {}, lags=(5, 10, 20, 30, 40), seeds=(0, 1, 2))
+    assert cells == {5: [1.0] * 3, 10: [1.0] * 3, 20: [0.125] * 3, 30: None, 40: None}
+    assert max(calls) == 20
 
 
 def test_clipping_keeps_an_exploding_run_stable():
