@@ -58,7 +58,10 @@ def test_gru_has_three_blocks_lstm_four():
     counts = {name: sum(p.numel() for p in make(9, 64).parameters())
               for name, make in (("RNN", rnn_encoder), ("LSTM", lstm_encoder), ("GRU", gru_encoder))}
     assert counts["LSTM"] == 4 * counts["RNN"] and counts["GRU"] == 3 * counts["RNN"]
-    assert lstm_encoder(9, 64).bias_ih_l0[64:128].detach().eq(5.0).all() and gru_encoder(9, 64).bias_ih_l0[64:128].detach().eq(3.0).all()
+    # the gate-bias knob of the memory benchmark lands on the forget (LSTM) / update (GRU) block, nowhere else
+    lstm, gru = lstm_encoder(9, 64, forget_bias=5.0), gru_encoder(9, 64, update_bias=3.0)
+    assert lstm.bias_ih_l0[64:128].detach().eq(5.0).all() and gru.bias_ih_l0[64:128].detach().eq(3.0).all()
+    assert not lstm.bias_ih_l0[:64].detach().eq(5.0).any() and lstm.bias_hh_l0[64:128].detach().eq(0.0).all()
 
 
 def test_belt_norms_equal_the_full_jacobian_when_h_feeds_no_gate():
