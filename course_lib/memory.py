@@ -1,6 +1,6 @@
 """The course's memory benchmark: recall accuracy by lag, one column per model, several seeds per cell.
 
-The protocol (conventions.md, "Comparing models"):
+The protocol (the course's design conventions, "Comparing models"):
 
 - Seven columns, each one model defined once in `COLUMNS`: the vanilla RNN with torch's default
   initialisation and with an orthogonal W_hh (chapter 04), the LSTM with forget-gate bias 0 and 1 (what a
@@ -11,8 +11,8 @@ The protocol (conventions.md, "Comparing models"):
   seed) at `VALIDATION_LAGS`. The default columns use the budget's learning rate and are not tuned.
 - The table is scored on the test seeds `TEST_SEEDS`: each seed sets the initialisation, the training
   sequences and the fresh sequences scored, and every cell stores its per-seed accuracies.
-- A lag counts as **solved** when the mean accuracy over the seeds is at least `SOLVED`; a seed's
-  longest solved lag is the longest lag of the grid where that seed reaches `SOLVED`.
+- A lag counts as **solved** when the mean accuracy over the seeds is at least `SOLVED`; a column's reach is
+  the longest lag up to which every lag is solved, and likewise for each seed alone (`longest_solved`).
 
 `benchmarks/memory_table.py` runs all of it and writes `benchmarks/memory_table.json`; chapters 04, 05 and
 09 train one seed of their own columns at a few lags and check it against the stored seeds (`disagreements`).
@@ -66,7 +66,7 @@ COLUMNS = {
 }
 LEGEND = {
     "RNN": "tanh RNN, torch's default initialisation, lr 3e-3",
-    "RNN-orth": "tanh RNN, orthogonal W_hh (gain and lr tuned)",
+    "RNN-orth": "tanh RNN, orthogonal W_hh scaled by a gain (gain and lr tuned)",
     "LSTM-f0": "LSTM, forget-gate bias 0, lr 3e-3",
     "LSTM-f1": "LSTM, forget-gate bias 1, lr 3e-3",
     "LSTM-tuned": "LSTM, forget-gate bias and lr tuned",
@@ -101,8 +101,8 @@ def chosen(sweep):
 
 
 def score_column(column, settings, lags=LAGS, seeds=TEST_SEEDS, budget=RecallBudget()):
-    """{lag: [accuracy per seed] or None} on the test seeds, lags in order, stopping after two consecutive
-    lag at which every seed is within AT_CHANCE of chance."""
+    """{lag: [accuracy per seed] or None} on the test seeds, lags in order, stopping after the first lag at
+    which every seed is within AT_CHANCE of chance (the longer lags are stored as None)."""
     chance, cells, at_chance = 1 / budget.n_symbols, {}, 0
     for lag in lags:
         if at_chance >= 1:
@@ -165,13 +165,21 @@ def larger_budget_run(results, budget=RecallBudget(), steps=LARGER_BUDGET_STEPS)
 
 
 def longest_solved(cells):
-    """(longest lag whose mean accuracy >= SOLVED, [each seed's longest lag with accuracy >= SOLVED]); None
-    where no lag is solved. cells: {lag: [accuracy per seed] or None}."""
-    run = {lag: cell for lag, cell in cells.items() if cell is not None}
-    solved = [lag for lag, cell in run.items() if np.mean(cell) >= SOLVED]
+    """How far a column reaches: (the longest lag up to which every lag of the grid has mean accuracy >= SOLVED,
+    [the same for each seed alone]); None where the first lag is not solved. A lag beyond an unsolved one does
+    not count: every (lag, seed) cell is its own training run, and near the limit single runs succeed or fail
+    by luck. cells: {lag: [accuracy per seed] or None}."""
+    run = {lag: cell for lag, cell in sorted(cells.items()) if cell is not None}
     n_seeds = len(next(iter(run.values())))
-    per_seed = [max((lag for lag, cell in run.items() if cell[s] >= SOLVED), default=None) for s in range(n_seeds)]
-    return max(solved, default=None), per_seed
+
+    def reach(solved):
+        last = None
+        for lag, cell in run.items():
+            if not solved(cell):
+                break
+            last = lag
+        return last
+    return reach(lambda cell: np.mean(cell) >= SOLVED), [reach(lambda cell: cell[s] >= SOLVED) for s in range(n_seeds)]
 
 
 def cell_summary(cell):
@@ -186,8 +194,8 @@ def clearly_better(a, b):
 
 def format_memory_table(columns, budget=RecallBudget()):
     """The table as text: one row per lag, one column per model, "mean [min, max]" accuracy in % over the
-    seeds; "-" where a column stopped (every seed at chance at a shorter lag); then the longest lag solved
-    (mean >= SOLVED) and each seed's longest solved lag."""
+    seeds; "-" where a column stopped (every seed at chance at a shorter lag); then each column's reach
+    (`longest_solved`: over the seeds' mean, and for each seed)."""
     names = list(columns)
     lags = sorted({lag for column in columns.values() for lag in column})
     width = max(13, *(len(n) for n in names))
@@ -201,15 +209,19 @@ def format_memory_table(columns, budget=RecallBudget()):
         *(row(str(lag), [fmt(cell_summary(columns[n].get(lag))) for n in names]) for lag in lags),
         row("solved", [text(s[0]) for s in solved]),
         row("seeds", ["/".join(text(x) for x in s[1]) for s in solved]),
-        f"solved: the longest lag with mean accuracy >= {SOLVED:.0%}; seeds: each seed's longest lag >= {SOLVED:.0%};"
-        " -: not trained (every seed at chance at a shorter lag)"])
+        f"solved: the longest lag up to which every lag has mean accuracy >= {SOLVED:.0%}; seeds: the same for each"
+        " seed (0/1/2) alone",
+        f"-: not trained (every seed within {100 * AT_CHANCE:.0f} points of chance at a shorter lag); tuned on validation: "
+        + ", ".join(n for n in names if n in COLUMNS and COLUMNS[n][3] is not None)])
 
 
 def format_sweep(sweep):
-    """One line per tuning trial: its settings, its validation accuracy at each lag, its score."""
+    """One line per tuning trial: its settings and its validation accuracy at each lag; the trial `chosen`
+    takes (the first of the best, in grid order) is marked."""
+    best = max(range(len(sweep)), key=lambda i: sweep[i]["score"])
     return "\n".join(", ".join(f"{k} {v:g}" for k, v in t["settings"].items()) + ": validation "
                      + ", ".join(f"lag {lag} {100 * a:.0f} %" for lag, a in t["validation"].items())
-                     + f" (score {100 * t['score']:.0f})" for t in sweep)
+                     + ("  <- chosen" if i == best else "") for i, t in enumerate(sweep))
 
 
 def within_stored_range(accuracy, cell, margin=0.05):

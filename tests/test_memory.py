@@ -63,10 +63,12 @@ def test_a_fresh_run_is_checked_exactly_where_settled_and_loosely_in_between():
     assert disagreements({"RNN": {20: 0.2}}, results) == [("RNN", 20, 0.2, [0.5, 0.74, 0.9])]  # learned nothing
 
 
-def test_longest_lag_solved_uses_the_mean_and_reports_each_seed():
+def test_the_reach_uses_the_mean_and_each_seed_and_stops_at_the_first_unsolved_lag():
     cells = {5: [1.0, 1.0, 1.0], 10: [0.95, 0.85, 0.95], 20: [0.95, 0.5, 0.4], 30: None}
     assert longest_solved(cells) == (10, [20, 5, 10])
     assert longest_solved({5: [0.2, 0.3, 0.1]}) == (None, [None, None, None])
+    # a lucky run past an unsolved lag does not extend the reach
+    assert longest_solved({5: [1.0], 10: [0.6], 15: [0.95]}) == (5, [5])
 
 
 def test_a_difference_counts_only_beyond_the_spread():
