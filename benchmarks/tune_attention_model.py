@@ -1,6 +1,8 @@
-"""The sweep behind chapter 10's attention model: held-out bits per character of the decoder-only
+"""Chapter 10's exploration of the attention model's size: validation bits per character of the decoder-only
 attention model on the tunes after about as much CPU time as chapter 06's LSTM gets (~27 s), for a few
-sizes, learning rates and context lengths, then the best of them trained four times longer.
+sizes, learning rates and context lengths, then the best of them trained four times longer. Every run trains
+on the training tunes without the validation set and is scored on the validation set
+(course_lib.closing.selection_data), never on the test tunes; the best size is course_lib.closing.ATTENTION_SIZE.
 Writes benchmarks/attention_model_sweep.json.
 
     .venv/bin/python benchmarks/tune_attention_model.py        # about 7 minutes on 2 CPU cores
@@ -14,9 +16,8 @@ from dataclasses import asdict
 
 from course_lib import seed_everything
 from course_lib.language_model import LMBudget, held_out_bits_per_char, train_language_model
-from course_lib.closing import ATTENTION_SWEEP_FILE
+from course_lib.closing import ATTENTION_SWEEP_FILE, selection_data, tune_data
 from course_lib.transformer import AttentionLM
-from course_lib.tunes import Vocab, load_tunes, split_tunes
 
 RUNS = [  # (label, model size, budget); a window of `length` characters is also the model's context
     ("2 layers, d=128, lr 3e-3", dict(d_model=128, n_layers=2), LMBudget(steps=225, lr=3e-3, warmup=20)),
@@ -31,20 +32,17 @@ RUNS = [  # (label, model size, budget); a window of `length` characters is also
 
 
 def main():
-    tunes = load_tunes()
-    train, valid = split_tunes(tunes)
-    vocab = Vocab([t.text() for t in tunes])
-    train_ids = vocab.encode("".join(t.text() for t in train))
-    valid_ids = vocab.encode("".join(t.text() for t in valid))
-    results = {"runs": []}
+    vocab = tune_data()[0]
+    train_ids, valid_ids = selection_data()
+    results = {"scored_on": "validation", "runs": []}
 
     def run(label, size, budget):
         seed_everything(budget.seed)
-        model = AttentionLM(len(vocab), context=budget.length, **size)
+        model = AttentionLM(len(vocab), context=budget.length, seed=budget.seed, **size)
         history = train_language_model(model, train_ids, budget, progress=False)
         bits = held_out_bits_per_char(model, valid_ids)
         results["runs"].append({"label": label, **size, **asdict(budget), "seconds": round(history["seconds"], 1),
-                                "held_out_bits": round(bits, 3)})
+                                "validation_bits": round(bits, 3)})
         print(f"{label:40s} {history['seconds']:6.1f} s  {bits:.3f} bits/char", flush=True)
         return bits
 

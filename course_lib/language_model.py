@@ -60,8 +60,8 @@ def CharLSTM(vocab_size, hidden=256, embed=32):
 
 @dataclass(frozen=True)
 class LMBudget:
-    """A training budget in steps (so results repeat on every machine), and the settings the sweep in
-    benchmarks/tune_language_model.py chose for chapter 06's ~30 s of CPU training."""
+    """A training budget in steps (so results repeat on every machine). The defaults are a starting point;
+    the settings the course's models train with, chosen on validation, are course_lib.closing.MUSIC_BUDGETS."""
     steps: int = 400
     batch: int = 64
     length: int = 64  # characters per training window (each from a zero state: windowed training)
