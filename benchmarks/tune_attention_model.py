@@ -1,5 +1,5 @@
 """Chapter 10's exploration of the attention model's size: validation bits per character of the decoder-only
-attention model on the tunes after about as much CPU time as chapter 06's LSTM gets (~27 s), for a few
+attention model on the tunes after about as much CPU time as chapter 06's LSTM gets (~40 s), for a few
 sizes, learning rates and context lengths, then the best of them trained four times longer. Every run trains
 on the training tunes without the validation set and is scored on the validation set
 (course_lib.closing.selection_data), never on the test tunes; the best size is course_lib.closing.ATTENTION_SIZE.
@@ -7,7 +7,7 @@ Writes benchmarks/attention_model_sweep.json.
 
     .venv/bin/python benchmarks/tune_attention_model.py        # about 7 minutes on 2 CPU cores
 
-Step counts were set so that each run takes about 27 s on the course's 2-core machine (bigger models
+Step counts were set so that each run takes about 40 s on the course's 2-core machine (bigger models
 get fewer steps); "seconds" in the results is what each run measured.
 """
 import json

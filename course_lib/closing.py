@@ -1,7 +1,7 @@
 """Chapter 10 — the course's closing comparison: a vanilla RNN, a gated RNN and attention on every task the
 course measured, each number produced by the course's own code.
 
-The music and classification rows follow one protocol (conventions.md, "Comparing models"):
+The music and classification rows follow one protocol (the course's design conventions, "Comparing models"):
 
 - **Three splits of the tunes.** Every 10th tune is the **test** set (chapter 06's held-out tunes); nothing
   is chosen on it. Every 10th of the remaining training tunes is the **validation** set.
@@ -9,10 +9,12 @@ The music and classification rows follow one protocol (conventions.md, "Comparin
   own knobs (learning rate and schedule for the recurrent models; learning rate and context length, 64 or 256
   characters, for attention), each trained on the training tunes without the validation set and scored on
   the validation set; the best trial's settings are then trained on all training tunes and scored on test.
-  The models' sizes (H = 256; d_model = 64 with 2 layers) and the classifiers' settings are fixed, not tuned.
+  Before the grid, the LSTM's width and window shape (chapter 06) and the attention model's size (chapter 10)
+  were explored on validation; the RNN reuses the LSTM's width and windows untried. The classifiers are not
+  tuned (the same width, steps and learning rate for all three).
 - **Equal CPU time.** Step counts were calibrated once, on the reference machine named in the results file, so
   that each run takes about as long as chapter 06's LSTM; budgets count steps, so the numbers repeat on every
-  machine, and each run's measured seconds are stored beside them (chapters 06 and 10 print this machine's).
+  machine, and each run's measured seconds are stored beside them (chapter 10 prints this machine's beside them).
 - **Seeds.** Every cell is `SEEDS` = 3 seeds (initialisation, training windows, classifier batches) and
   stores each seed's value; generated-tune shares pool 20 samples per seed, at the temperature fixed in
   advance (`SAMPLE_TEMPERATURE`, not chosen on these samples).
@@ -52,7 +54,7 @@ CLASSIFIER_STEPS = 200
 ATTENTION_SIZE = dict(d_model=64, n_layers=2)
 # Step counts for about the LSTM's CPU time (400 steps of B = 64 windows of 64 characters), calibrated once on
 # the reference machine. Attention with a 256-character context reads B = 16 windows per step: the same
-# characters per step, four times the T x T work per window.
+# characters per step, 16 times the T x T work per window (4 times per step), so fewer steps.
 _RNN, _LSTM = LMBudget(steps=820), LMBudget()
 _ATTENTION_64 = LMBudget(steps=450, lr=6e-3, warmup=20)
 _ATTENTION_256 = LMBudget(steps=240, batch=16, length=256, lr=6e-3, warmup=20)
@@ -267,10 +269,10 @@ def memory_rows(memory_columns):
         s = cell_summary(memory_columns[name][lag])
         return f"{name} -" if s is None else f"{name} {100 * s[0]:.0f} [{100 * s[1]:.0f}, {100 * s[2]:.0f}] %"
 
-    rows = [("memory: reach, the longest lag up to which every lag is solved (mean >= 90 %, 3 seeds; each seed's)", "04, 05, 09",
+    rows = [("memory: reach (every lag up to it solved; per seed)", "04, 05, 09",
              *(reach(name) for name in MEMORY_COLUMNS))]
     for lag in (20, LAGS[-1]):
-        rows.append((f"memory: recall at lag {lag}, mean [min, max] (chance 12 %)", "04, 05, 09",
+        rows.append((f"memory: recall at lag {lag} (chance 12 %)", "04, 05, 09",
                      *(accuracy(name, lag) for name in MEMORY_COLUMNS)))
     return rows
 
@@ -288,28 +290,37 @@ def closing_table(results, memory_columns, reverse_curves):
     n_seeds, per_seed = len(results["seeds"]), results["samples_per_seed"]
     rows = memory_rows(memory_columns)
     for L in (8, 12):
-        rows.append((f"bottleneck: reverse {L} symbols, whole-sequence accuracy (1 seed, 500 sequences)", "07, 09",
+        rows.append((f"bottleneck: reverse {L} symbols (1 seed)", "07, 09",
                      "-", f"GRU {pct(reverse_curves['GRU encoder-decoder'][str(L)])}",
                      f"+ attention {pct(reverse_curves['with attention'][str(L)])}"))
-    rows.append(("parallelism: dependent steps per layer, training on T known positions", "07", "T", "T", "1"))
-    rows.append(("parallelism: dependent steps per layer, generating T positions", "07", "T", "T", "T"))
-    rows.append(("music: training characters per second, reference machine (k)", "06, 10",
+    rows.append(("parallelism: dependent steps, training T positions", "07", "T", "T", "1"))
+    rows.append(("parallelism: dependent steps, generating T", "07", "T", "T", "T"))
+    rows.append(("music: k characters/s (reference machine)", "06, 10",
                  *(spread_text(np.array(music[m]["tokens_per_second"]) / 1000) for m in MODELS)))
-    rows.append((f"music: test bits per character, equal CPU time, {n_seeds} seeds", "06, 10",
+    rows.append(("music: test bits/char, equal time", "06, 10",
                  *(spread_text(music[m]["test_bits"], digits=2) for m in MODELS)))
 
     def share(m):
         p, n = float(np.mean(music[m]["valid_share"])), n_seeds * per_seed
         lo, hi = binomial_interval(p, n)
         return f"{100 * p:.0f} % ({100 * lo:.0f}-{100 * hi:.0f})"
-    rows.append((f"music: valid generated tunes, temperature {results['temperature']}, {n_seeds} x {per_seed} "
-                 "tunes (95 % interval)", "06, 10", *(share(m) for m in MODELS)))
+    rows.append((f"music: valid tunes, {n_seeds} x {per_seed} at temp. {results['temperature']}", "06, 10", *(share(m) for m in MODELS)))
     n = classes["n_test"]
-    half = lambda p: 100 * (binomial_interval(p, n)[1] - binomial_interval(p, n)[0]) / 2
-    rows.append((f"classification: tune type, {n} test tunes, {n_seeds} seeds (majority {pct(classes['majority'])})",
-                 "06, 10", *(spread_text(classes[m], scale=100, unit=f" % ±{half(np.mean(classes[m])):.0f}")
-                             for m in MODELS)))
+
+    def accuracy(m):
+        lo, hi = binomial_interval(float(np.mean(classes[m])), n)
+        return spread_text(classes[m], scale=100, unit=f" % ({100 * lo:.0f}-{100 * hi:.0f})")
+    rows.append((f"classification: {n} test tunes (majority {pct(classes['majority'])})", "06, 10",
+                 *(accuracy(m) for m in MODELS)))
     return rows
+
+
+TABLE_KEY = """\
+cells: mean [min, max] over 3 seeds, or a count. (a-b): a 95 % interval — for generated tunes, of the share pooled
+   over the seeds; for classification, of the mean accuracy as a share of the 73 test tunes. A 95 % interval is
+   the range of true shares that would make the observed count unsurprising (Wilson's interval for a share).
+memory reach: mean >= 90 % at every lag up to it, each seed's in brackets; +: the grid's longest lag (60), so
+   the reach lies beyond it. -: not measured."""
 
 
 def format_legend():

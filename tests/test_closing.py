@@ -94,7 +94,7 @@ def test_closing_table_has_every_task_and_a_number_in_every_measured_cell(result
     for word in ("memory", "bottleneck", "parallelism", "music", "classification"):
         assert word in tasks
     assert all(len(r) == 5 and r[1] for r in rows)
-    assert "reference machine" in tasks and "test" in tasks and "seeds" in tasks
+    assert "reference machine" in tasks and "test" in tasks and "seed" in tasks
     lines = format_closing_table(rows).splitlines()
     assert [c.strip() for c in lines[0].split(" | ")] == ["task", "chapters", "RNN", "gated RNN", "attention"]
     assert len(lines) == len(rows) + 2 and all(len(line.split(" | ")) == 5 for line in lines[2:])
