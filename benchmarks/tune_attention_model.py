@@ -47,7 +47,7 @@ def main():
         return bits
 
     best = min(RUNS, key=lambda r: run(*r))
-    results["chosen"] = best[0]  # course_lib.closing.ATTENTION_SIZE / ATTENTION_BUDGET must be this run's
+    results["chosen"] = best[0]  # course_lib.closing.ATTENTION_SIZE must be this run's size (tests/test_closing.py)
     run(f"{best[0]}, 4x the steps", best[1], LMBudget(**{**asdict(best[2]), "steps": 4 * best[2].steps}))
     ATTENTION_SWEEP_FILE.write_text(json.dumps(results, indent=2) + "\n")
     return 0

@@ -36,7 +36,7 @@ import torch
 
 from course_lib.language_model import (TUNE_HEADERS, CharLM, LMBudget, held_out_bits_per_char, sample_tunes,
                                        train_language_model)
-from course_lib.memory import LAGS, cell_summary, longest_solved
+from course_lib.memory import LAGS, cell_summary, clearly_better, longest_solved
 from course_lib.reproducibility import seed_everything
 from course_lib.transformer import AttentionLM
 from course_lib.tune_types import TuneTypeClassifier, labelled, majority_accuracy, notes_batch, predict, train_classifier
@@ -68,7 +68,6 @@ MUSIC_GRIDS = {
 MUSIC_BUDGETS = {"RNN": replace(_RNN, lr=3e-3, schedule="constant"), "LSTM": replace(_LSTM, schedule="constant"),
                  "attention": _ATTENTION_64}
 ATTENTION_BUDGET = MUSIC_BUDGETS["attention"]
-RNN_BUDGET = MUSIC_BUDGETS["RNN"]
 
 # What each column of the closing table is, row by row: one family per column.
 COLUMN_LEGEND = {
@@ -222,12 +221,14 @@ def binomial_interval(p, n, z=1.96):
 def spread_text(values, scale=1, digits=0, unit=""):
     """"mean [min, max]" of per-seed values."""
     fmt = lambda v: f"{scale * v:.{digits}f}"
-    return f"{fmt(np.mean(values))} [{fmt(min(values))}, {fmt(max(values))}]{unit}"
+    mean, low, high = cell_summary(values)
+    return f"{fmt(mean)} [{fmt(low)}, {fmt(high)}]{unit}"
 
 
 def clearly_lower(a, b):
-    """True when every seed of a is below every seed of b: the difference exceeds the spread."""
-    return max(a) < min(b)
+    """True when every seed of a is below every seed of b (for bits per character, lower is better): the
+    difference exceeds the spread. course_lib.memory.clearly_better with the order reversed."""
+    return clearly_better(b, a)
 
 
 def load_results(path=RESULTS_FILE):

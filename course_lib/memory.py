@@ -218,10 +218,10 @@ def format_memory_table(columns, budget=RecallBudget()):
 def format_sweep(sweep):
     """One line per tuning trial: its settings and its validation accuracy at each lag; the trial `chosen`
     takes (the first of the best, in grid order) is marked."""
-    best = max(range(len(sweep)), key=lambda i: sweep[i]["score"])
+    best = chosen(sweep)  # a grid's trials have distinct settings
     return "\n".join(", ".join(f"{k} {v:g}" for k, v in t["settings"].items()) + ": validation "
                      + ", ".join(f"lag {lag} {100 * a:.0f} %" for lag, a in t["validation"].items())
-                     + ("  <- chosen" if i == best else "") for i, t in enumerate(sweep))
+                     + ("  <- chosen" if t["settings"] == best else "") for t in sweep)
 
 
 def within_stored_range(accuracy, cell, margin=0.05):

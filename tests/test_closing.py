@@ -1,7 +1,7 @@
 """Chapter 10's closing table: the comparison protocol (three splits, the same tuning budget per family, seeds),
 the results file against fresh runs, and the equal-time calibration."""
 import json
-from dataclasses import asdict, replace
+from dataclasses import replace
 
 import numpy as np
 import pytest
