@@ -324,7 +324,7 @@ def detect_chapter(path, nb):
         if stem.startswith(chapter.split("_")[0] + "_"):
             return chapter
     source = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
-    defined = set(re.findall(r"^def (\w+)\(", source, re.M))
+    defined = set(re.findall(r"^(?:def|class) (\w+)\b", source, re.M))
     overlap = {ch: len(defined & {e.name for e in exs}) for ch, exs in CHAPTERS.items()}
     best = max(overlap, key=overlap.get)
     return best if overlap[best] else None
@@ -335,7 +335,7 @@ def _same_code(fingerprint, reference):
 
 
 def _where_defined(nb, name):
-    pattern = re.compile(rf"^\s*def {re.escape(name)}\(", re.M)
+    pattern = re.compile(rf"^\s*(?:def|class) {re.escape(name)}\b", re.M)
     return [i for i, c in enumerate(nb.cells) if c.cell_type == "code" and pattern.search(c.source)]
 
 
@@ -414,6 +414,7 @@ class Scoring:
             "call_timeout": self.limits.call_timeout,
             "graded": [h.name for h in self.exercises if h is not ex],
             "standins": {h.name: [h.reference.__module__, h.reference.__name__] for h in failed},
+            "harness": [ex.harness.__module__, ex.harness.__name__] if ex.harness else None,
         }
 
     def report(self, ex, answers):

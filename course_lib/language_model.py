@@ -83,6 +83,22 @@ def learning_rate(budget, step):
     raise ValueError(f"schedule must be 'cosine' or 'constant', got {budget.schedule!r}.")
 
 
+def train_step(model, optimizer, x, y, max_norm):
+    """One optimisation step of a language model on one batch; returns the batch's loss before the step.
+
+    model: (x (T, B), state) -> (logits (T, B, V), state); x, y: (T, B) int64 ids, y = x shifted by one
+    step; max_norm: the global gradient-norm clip of chapter 04. returns a float: the mean cross-entropy
+    (nats) over all T * B positions.
+    """
+    logits, _ = model(x, None)
+    loss = torch.nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), y.reshape(-1))
+    optimizer.zero_grad()  # gradients accumulate in .grad: the last step's must go first
+    loss.backward()
+    torch.nn.utils.clip_grad_norm_(model.parameters(), max_norm)  # one norm over all parameters together
+    optimizer.step()
+    return loss.item()
+
+
 def train_language_model(model, train_ids, budget=LMBudget(), progress=True):
     """Train `model` on random windows of the training stream with Adam and gradient clipping.
 
@@ -102,13 +118,7 @@ def train_language_model(model, train_ids, budget=LMBudget(), progress=True):
         for group in opt.param_groups:
             group["lr"] = learning_rate(budget, step)
         x, y = (torch.from_numpy(a).to(device) for a in random_windows(ids, budget.length, budget.batch, rng))
-        logits, _ = model(x, None)
-        loss = torch.nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), y.reshape(-1))
-        opt.zero_grad()
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), budget.clip)
-        opt.step()
-        bits.append(loss.item() / LN2)
+        bits.append(train_step(model, opt, x, y, budget.clip) / LN2)
     seconds = time.perf_counter() - start
     model.cpu().eval()
     return {"bits": np.array(bits), "seconds": seconds,

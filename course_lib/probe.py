@@ -266,7 +266,8 @@ def probe(user_ns, request_json, result_path):
 
     request: {"function": name, "reference": [module, attribute], "cases": [{"args", "kwargs"}],
               "call_timeout": CPU seconds per call, "graded": names of the notebook's other graded functions,
-              "standins": {name: [module, attribute]} of those that failed their own checks}
+              "standins": {name: [module, attribute]} of those that failed their own checks,
+              "harness": [module, attribute] of the exercise's harness, or None}
     result: {"found", "callable", "fingerprint", "uses": the graded names fn's code refers to, "outcomes"}
     """
     import importlib
@@ -285,6 +286,11 @@ def probe(user_ns, request_json, result_path):
                     for name, (module, attribute) in request.get("standins", {}).items() if name in result["uses"]}
         module_name, attribute = request["reference"]
         reference = getattr(importlib.import_module(module_name), attribute)
+        call = fn
+        if request.get("harness"):  # the exercise's harness builds the objects fn needs, then calls it
+            import functools
+            harness_module, harness_name = request["harness"]
+            call = functools.partial(getattr(importlib.import_module(harness_module), harness_name), fn)
         saved_code = reference.__code__
         reference.__code__ = _reference_tripwire.__code__
         try:
@@ -294,7 +300,7 @@ def probe(user_ns, request_json, result_path):
                     result["outcomes"].append({"kind": "error", "message": "not run: your function ran out of time on an earlier check"})
                     continue
                 with standing_in(fn, standins):
-                    outcome = _call(fn, decode(case["args"]), decode(case["kwargs"]), request["call_timeout"])
+                    outcome = _call(call, decode(case["args"]), decode(case["kwargs"]), request["call_timeout"])
                 timed_out = outcome.get("timeout", False)
                 if outcome["kind"] == "value":
                     try:

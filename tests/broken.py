@@ -1210,3 +1210,122 @@ MORE = [running_mean_whole_sequence, running_mean_cumsum_over_batch, one_hot_ext
 for _fn in MORE:
     BROKEN[_fn.__name__].append(_fn)
 del _fn
+
+
+
+# TuneLSTM and train_step (chapter 06: the learner's own model and training step) --------------------
+import torch as _torch  # noqa: E402  (these broken versions are torch modules and training steps)
+
+
+def _lm_loss(model, x, y, reduction="mean"):
+    logits, _ = model(x, None)
+    return _torch.nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), y.reshape(-1), reduction=reduction)
+
+
+@_named("TuneLSTM", hint="batch_first")
+class TuneLSTMBatchFirst(_torch.nn.Module):
+    def __init__(self, vocab_size, hidden, embed):
+        super().__init__()
+        self.embed = _torch.nn.Embedding(vocab_size, embed)
+        self.lstm = _torch.nn.LSTM(embed, hidden, batch_first=True)
+        self.out = _torch.nn.Linear(hidden, vocab_size)
+
+    def forward(self, x, state=None):
+        h, state = self.lstm(self.embed(x), state)
+        return self.out(h), state
+
+
+@_named("TuneLSTM", hint="incoming `state`")
+class TuneLSTMNoState(TuneLSTMBatchFirst):
+    def __init__(self, vocab_size, hidden, embed):
+        super().__init__(vocab_size, hidden, embed)
+        self.lstm = _torch.nn.LSTM(embed, hidden)
+
+    def forward(self, x, state=None):
+        h, state = self.lstm(self.embed(x))
+        return self.out(h), state
+
+
+@_named("TuneLSTM", hint="not softmax probabilities")
+class TuneLSTMProbabilities(TuneLSTMNoState):
+    def forward(self, x, state=None):
+        h, state = self.lstm(self.embed(x), state)
+        return _torch.softmax(self.out(h), -1), state
+
+
+@_named("TuneLSTM", hint="all T steps")
+class TuneLSTMLastStep(TuneLSTMNoState):
+    def forward(self, x, state=None):
+        h, state = self.lstm(self.embed(x), state)
+        return self.out(h[-1]), state  # (B, V): the last step's prediction only
+
+
+@_named("TuneLSTM")
+class TuneLSTMSwappedSizes(TuneLSTMNoState):
+    def __init__(self, vocab_size, hidden, embed):
+        super().__init__(vocab_size, embed, hidden)  # hidden and embed the wrong way round
+
+
+@_named("train_step", hint="zero_grad")
+def step_without_zero_grad(model, optimizer, x, y, max_norm):
+    loss = _lm_loss(model, x, y)
+    loss.backward()
+    _torch.nn.utils.clip_grad_norm_(model.parameters(), max_norm)
+    optimizer.step()
+    return loss.item()
+
+
+@_named("train_step", hint="before optimizer.step()")
+def step_clips_after_the_step(model, optimizer, x, y, max_norm):
+    optimizer.zero_grad()
+    loss = _lm_loss(model, x, y)
+    loss.backward()
+    optimizer.step()
+    _torch.nn.utils.clip_grad_norm_(model.parameters(), max_norm)
+    return loss.item()
+
+
+@_named("train_step", hint="not each tensor on its own")
+def step_clips_each_tensor(model, optimizer, x, y, max_norm):
+    optimizer.zero_grad()
+    loss = _lm_loss(model, x, y)
+    loss.backward()
+    for p in model.parameters():
+        _torch.nn.utils.clip_grad_norm_(p, max_norm)
+    optimizer.step()
+    return loss.item()
+
+
+@_named("train_step", hint="do not sum it")
+def step_sums_the_loss(model, optimizer, x, y, max_norm):
+    optimizer.zero_grad()
+    loss = _lm_loss(model, x, y, reduction="sum")
+    loss.backward()
+    _torch.nn.utils.clip_grad_norm_(model.parameters(), max_norm)
+    optimizer.step()
+    return loss.item()
+
+
+@_named("train_step", hint="computed before the step")
+def step_returns_loss_after(model, optimizer, x, y, max_norm):
+    optimizer.zero_grad()
+    _lm_loss(model, x, y).backward()
+    _torch.nn.utils.clip_grad_norm_(model.parameters(), max_norm)
+    optimizer.step()
+    with _torch.no_grad():
+        return _lm_loss(model, x, y).item()
+
+
+@_named("train_step", hint="not x itself")
+def step_targets_not_shifted(model, optimizer, x, y, max_norm):
+    optimizer.zero_grad()
+    loss = _lm_loss(model, x, x)
+    loss.backward()
+    _torch.nn.utils.clip_grad_norm_(model.parameters(), max_norm)
+    optimizer.step()
+    return loss.item()
+
+
+BROKEN["TuneLSTM"] = [TuneLSTMBatchFirst, TuneLSTMNoState, TuneLSTMProbabilities, TuneLSTMLastStep, TuneLSTMSwappedSizes]
+BROKEN["train_step"] = [step_without_zero_grad, step_clips_after_the_step, step_clips_each_tensor, step_sums_the_loss,
+                        step_returns_loss_after, step_targets_not_shifted]

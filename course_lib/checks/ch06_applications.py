@@ -1,4 +1,5 @@
-"""Checks of chapter 06's exercises: `bits_per_char`, `sample_next` and `generate`.
+"""Checks of chapter 06's exercises: `bits_per_char`, `sample_next`, `generate`, the tune model `TuneLSTM`
+and its `train_step`.
 
 Sampling is random, so its checks are of two kinds: at a tiny temperature the answer is the argmax and is
 compared exactly; at ordinary temperatures the *frequencies* of many draws are compared with the
@@ -12,7 +13,7 @@ import numpy as np
 import torch
 
 from course_lib.checks.core import Case, Exercise, Hint, as_numpy
-from course_lib.language_model import bits_per_char, generate, sample_next
+from course_lib.language_model import CharLSTM, bits_per_char, generate, sample_next, train_step
 
 V = 6  # vocabulary of the tiny models and of the sampling checks
 TINY = 1e-3  # a temperature this small turns sampling into argmax for these logits
@@ -234,6 +235,270 @@ EXERCISES = [
             Hint(lambda model, prompt, n, t, rng: generate(model, prompt, n, t, rng)[:-1], "return exactly n new ids"),
             Hint(lambda model, prompt, n, t, rng: generate(model, prompt, n, TINY, rng),
                  "sample at the given temperature (sample_next): taking the argmax ignores it"),
+        ],
+    ),
+]
+
+
+# ---------------------------------------------------------------------------------------------------
+# Building and training the tune model (exercises 4 and 5). Their arguments are objects (a model class, a
+# model and its optimizer) that cannot travel to the learner's kernel, so each exercise has a *harness*: a
+# module-level function that builds them there from the case's numbers and seed, calls the learner's code,
+# and returns plain arrays to compare.
+
+def _seeded_like(tensor, generator, scale=0.5):
+    return scale * torch.randn(tensor.shape, generator=generator, dtype=torch.float64)
+
+
+def _only(model, kind):
+    found = [m for m in model.modules() if isinstance(m, kind)]
+    if len(found) != 1:
+        raise ValueError(f"the model must hold exactly one torch.nn.{kind.__name__} (the course's has one), "
+                         f"yours holds {len(found)}")
+    return found[0]
+
+
+def _expect_shape(module_name, param_name, tensor, shape, why):
+    if tuple(tensor.shape) != shape:
+        raise ValueError(f"the {module_name}'s {param_name} has shape {tuple(tensor.shape)}, expected {shape}: {why}")
+
+
+def load_tune_model_weights(model, vocab_size, hidden, embed, seed):
+    """Give a model built of one nn.Embedding, one nn.LSTM and one nn.Linear the weights that `seed`
+    draws, whatever its attribute names, so that two such models compute the same function.
+    Raises ValueError with one sentence when a part is missing or has the wrong shape."""
+    if not isinstance(model, torch.nn.Module):
+        raise TypeError(f"the class must build a torch.nn.Module, got {type(model).__name__}")
+    emb, lstm, linear = (_only(model, kind) for kind in (torch.nn.Embedding, torch.nn.LSTM, torch.nn.Linear))
+    _expect_shape("nn.Embedding", "weight", emb.weight, (vocab_size, embed), "one row of size embed per id")
+    _expect_shape("nn.LSTM", "weight_ih_l0", lstm.weight_ih_l0, (4 * hidden, embed),
+                  "the LSTM reads embeddings (input size embed) into hidden units")
+    _expect_shape("nn.Linear", "weight", linear.weight, (vocab_size, hidden),
+                  "the read-out maps hidden states to one score per id")
+    g = torch.Generator().manual_seed(int(seed))
+    model.double()
+    with torch.no_grad():
+        for module in (emb, lstm, linear):
+            for name, param in sorted(module.named_parameters()):
+                param.copy_(_seeded_like(param, g))
+    return model
+
+
+def tune_model_outputs(build, vocab_size, hidden, embed, x, seed):
+    """Harness of the model-building exercise: build(vocab_size, hidden, embed) -> model; load seeded
+    weights; run it on x (T, B) from no state, then on x again from the state it returned.
+    returns (logits (T, B, V), h (1, B, H), c (1, B, H), logits after the state (T, B, V)); the checks
+    compare the logits after a log-softmax (a constant added to a row of scores changes nothing)."""
+    model = load_tune_model_weights(build(vocab_size, hidden, embed), vocab_size, hidden, embed, seed)
+    with torch.no_grad():
+        logits, state = model(x, None)
+        if not (isinstance(state, (tuple, list)) and len(state) == 2):
+            raise ValueError("forward must return (logits, state) with the LSTM's state (h, c)")
+        again, _ = model(x, state)
+    return logits, state[0], state[1], again
+
+
+def train_step_outcome(step, optimizer, lr, max_norm, T, B, seed):
+    """Harness of the train_step exercise: a small float64 LSTM language model (V = 7, H = 8) with seeded
+    weights and an optimizer ("sgd" or "adam"), trained by two calls of step(model, optimizer, x, y,
+    max_norm) on two seeded batches. returns (first loss, second loss, parameters after the first call,
+    parameters after the second call), the parameters flattened into one vector."""
+    from course_lib.language_model import CharLM
+    g = torch.Generator().manual_seed(int(seed))
+    model = load_tune_model_weights(CharLM(7, hidden=8, embed=4), 7, 8, 4, seed)
+    opt = {"sgd": torch.optim.SGD, "adam": torch.optim.Adam}[optimizer](model.parameters(), lr=lr)
+    out = []
+    for _ in range(2):
+        ids = torch.randint(0, 7, (T + 1, B), generator=g)
+        loss = step(model, opt, ids[:-1], ids[1:], max_norm)
+        out.append((loss, torch.cat([p.detach().reshape(-1).clone() for p in model.parameters()])))
+    return out[0][0], out[1][0], out[0][1], out[1][1]
+
+
+def _numbers(value):
+    return tuple(float(as_numpy(v)) if np.size(as_numpy(v)) == 1 else as_numpy(v) for v in value)
+
+
+def _log_softmax(z):
+    z = np.asarray(z, dtype=float)
+    top = z.max(axis=-1, keepdims=True)
+    return z - top - np.log(np.exp(z - top).sum(axis=-1, keepdims=True))
+
+
+def _model_numbers(value):
+    """(logits, h, c, logits again), the logits as log-softmax: adding a constant to a row of scores
+    changes no probability, so log-probabilities are accepted as logits too."""
+    if not isinstance(value, (tuple, list)) or len(value) != 4:
+        raise ValueError("expected (logits, h, c, logits again) from the harness")
+    logits, h, c, again = (as_numpy(v) for v in value)
+    return _log_softmax(logits), np.asarray(h, float), np.asarray(c, float), _log_softmax(again)
+
+
+def _model_cases(rng, hidden):
+    def x(T, B, V):
+        return torch.from_numpy(rng.integers(0, V, size=(T, B)))
+    seed = int(rng.integers(2 ** 31))
+    if hidden:
+        V, H, E = int(rng.integers(3, 12)), int(rng.integers(2, 10)), int(rng.integers(2, 6))
+        T, B = int(rng.integers(2, 9)), int(rng.integers(1, 5))
+        return [Case("random sizes: logits and the state (h, c)", (V, H, E, x(T, B, V), seed), hidden=True),
+                Case("random sizes, T = 1, B = 1", (V, H, E, x(1, 1, V), seed + 1), hidden=True)]
+    return [Case("(V, H, embed) = (7, 5, 3), x (T, B) = (6, 2): logits (T, B, V) and the state (h, c)", (7, 5, 3, x(6, 2, 7), seed)),
+            Case("T = 1, B = 1: one step of one sequence", (7, 5, 3, x(1, 1, 7), seed + 1)),
+            Case("a larger model, (V, H, embed) = (11, 16, 8), x (T, B) = (9, 4)", (11, 16, 8, x(9, 4, 11), seed + 2))]
+
+
+def _train_cases(rng, hidden):
+    seed = lambda: int(rng.integers(2 ** 31))
+    if hidden:
+        T, B = int(rng.integers(2, 9)), int(rng.integers(2, 6))  # T * B > 1: a sum differs from a mean
+        return [Case("SGD, max_norm large enough not to clip, random (T, B)", ("sgd", 0.5, 1e3, T, B, seed()), hidden=True),
+                Case("SGD, the clip is active, random (T, B)", ("sgd", 0.5, 0.05, T, B, seed()), hidden=True),
+                Case("Adam, the clip is active, random (T, B)", ("adam", 0.01, 0.1, T, B, seed()), hidden=True)]
+    return [Case("SGD (lr 0.5), max_norm large enough not to clip, (T, B) = (5, 3): two calls", ("sgd", 0.5, 1e3, 5, 3, seed())),
+            Case("SGD (lr 0.5), the clip is active (max_norm = 0.05), (T, B) = (5, 3)", ("sgd", 0.5, 0.05, 5, 3, seed())),
+            Case("Adam (lr 0.01), the clip is active (max_norm = 0.1), (T, B) = (6, 2)", ("adam", 0.01, 0.1, 6, 2, seed())),
+            Case("T = 1, B = 1", ("sgd", 0.5, 1e3, 1, 1, seed()))]
+
+
+# Classic mistakes in building the model.
+class _BatchFirst(torch.nn.Module):
+    def __init__(self, vocab_size, hidden, embed):
+        super().__init__()
+        self.embed, self.lstm = torch.nn.Embedding(vocab_size, embed), torch.nn.LSTM(embed, hidden, batch_first=True)
+        self.readout = torch.nn.Linear(hidden, vocab_size)
+
+    def forward(self, x, state=None):
+        states, state = self.lstm(self.embed(x), state)
+        return self.readout(states), state
+
+
+class _Probabilities(_BatchFirst):
+    def __init__(self, vocab_size, hidden, embed):
+        super().__init__(vocab_size, hidden, embed)
+        self.lstm = torch.nn.LSTM(embed, hidden)
+
+    def forward(self, x, state=None):
+        logits, state = super().forward(x, state)
+        return torch.softmax(logits, dim=-1), state
+
+
+class _IgnoresState(_Probabilities):
+    def forward(self, x, state=None):
+        states, state = self.lstm(self.embed(x))
+        return self.readout(states), state
+
+
+class _LastStepOnly(_Probabilities):
+    def forward(self, x, state=None):
+        states, state = self.lstm(self.embed(x), state)
+        return self.readout(states[-1]), state
+
+
+# Classic mistakes in the training step.
+def _cross_entropy(logits, y, reduction="mean"):
+    return torch.nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), y.reshape(-1), reduction=reduction)
+
+
+def _no_zero_grad(model, optimizer, x, y, max_norm):
+    loss = _cross_entropy(model(x, None)[0], y)
+    loss.backward()
+    torch.nn.utils.clip_grad_norm_(model.parameters(), max_norm)
+    optimizer.step()
+    return loss.item()
+
+
+def _clip_after_step(model, optimizer, x, y, max_norm):
+    loss = _cross_entropy(model(x, None)[0], y)
+    optimizer.zero_grad()
+    loss.backward()
+    optimizer.step()
+    torch.nn.utils.clip_grad_norm_(model.parameters(), max_norm)
+    return loss.item()
+
+
+def _clip_each_tensor(model, optimizer, x, y, max_norm):
+    loss = _cross_entropy(model(x, None)[0], y)
+    optimizer.zero_grad()
+    loss.backward()
+    for p in model.parameters():
+        torch.nn.utils.clip_grad_norm_([p], max_norm)
+    optimizer.step()
+    return loss.item()
+
+
+def _summed_loss(model, optimizer, x, y, max_norm):
+    loss = _cross_entropy(model(x, None)[0], y, reduction="sum")
+    optimizer.zero_grad()
+    loss.backward()
+    torch.nn.utils.clip_grad_norm_(model.parameters(), max_norm)
+    optimizer.step()
+    return loss.item()
+
+
+def _loss_after_step(model, optimizer, x, y, max_norm):
+    loss = _cross_entropy(model(x, None)[0], y)
+    optimizer.zero_grad()
+    loss.backward()
+    torch.nn.utils.clip_grad_norm_(model.parameters(), max_norm)
+    optimizer.step()
+    with torch.no_grad():
+        return _cross_entropy(model(x, None)[0], y).item()
+
+
+def _targets_are_inputs(model, optimizer, x, y, max_norm):
+    loss = _cross_entropy(model(x, None)[0], x)
+    optimizer.zero_grad()
+    loss.backward()
+    torch.nn.utils.clip_grad_norm_(model.parameters(), max_norm)
+    optimizer.step()
+    return loss.item()
+
+
+def check_loss_fell(bits, baseline, window=20):
+    """The learner's own training run, checked: the mean of the last `window` losses (bits/char) is below
+    both the first losses and `baseline` (e.g. the unigram model's bits/char). Prints one line per check
+    and returns True when both hold."""
+    bits = np.asarray(bits, dtype=float)
+    if bits.ndim != 1 or len(bits) < 2 * window:
+        print(f"check_loss_fell: expected a list of at least {2 * window} per-step losses, got {bits.shape}.")
+        return False
+    start, end = bits[:window].mean(), bits[-window:].mean()
+    fell = bool(np.isfinite(end) and end < start - 0.5)
+    below = bool(np.isfinite(end) and end < baseline)
+    print(f"  {'✓' if fell else '✗'} the loss fell: {start:.2f} -> {end:.2f} bits/char (mean of the first and last {window} steps)")
+    print(f"  {'✓' if below else '✗'} below the unigram baseline ({baseline:.2f} bits/char): the model uses context")
+    if not (fell and below):
+        print("    (if it did not fall: does train_step pass its checks? is the learning rate as given?)")
+    return fell and below
+
+
+EXERCISES += [
+    Exercise(
+        name="TuneLSTM", reference=CharLSTM, points=1, make_cases=_model_cases, harness=tune_model_outputs,
+        select=_model_numbers, output_names=("logits", "h of the returned state", "c of the returned state",
+                                       "logits when continuing from the returned state"),
+        hints=[
+            Hint(_BatchFirst, "the course's sequences are time-first, x: (T, B): create the LSTM without batch_first=True"),
+            Hint(_Probabilities, "return the raw scores (logits), not softmax probabilities: the loss applies the softmax itself"),
+            Hint(_IgnoresState, "pass the incoming `state` to the LSTM, so that a second call continues where the first stopped"),
+            Hint(_LastStepOnly, "a language model predicts at every position: apply the read-out to the states of all T steps"),
+        ],
+    ),
+    Exercise(
+        name="train_step", reference=train_step, points=2, make_cases=_train_cases, harness=train_step_outcome,
+        select=_numbers, atol=1e-6, rtol=1e-6,
+        output_names=("the loss returned by the first call", "the loss returned by the second call",
+                      "the parameters after the first call", "the parameters after the second call"),
+        hints=[
+            Hint(_no_zero_grad, "call optimizer.zero_grad() before loss.backward(): gradients add up in .grad from call to call"),
+            # Clipping after the step and not clipping at all give the same parameters: one hint names both.
+            Hint(_clip_after_step, "clip with torch.nn.utils.clip_grad_norm_ after loss.backward() and before optimizer.step(): "
+                                   "the step used the unclipped gradient (clipping after the step, or not at all, changes nothing)"),
+            Hint(_clip_each_tensor, "clip the global norm of all parameters together (clip_grad_norm_(model.parameters(), max_norm)), not each tensor on its own"),
+            Hint(_summed_loss, "average the cross-entropy over all T * B positions (the default reduction='mean'), do not sum it"),
+            Hint(_loss_after_step, "return the loss computed before the step (loss.item() of the loss you back-propagated)"),
+            Hint(_targets_are_inputs, "the targets are y (x shifted by one step), not x itself"),
         ],
     ),
 ]

@@ -7,6 +7,7 @@ outcomes that came back from the learner's kernel as plain arrays, so nothing in
 change how the answer is scored.
 """
 import copy
+import functools
 import io
 import math
 import sys
@@ -69,6 +70,13 @@ class Exercise:
     # For answers with few possible values (True/False), one case says little: a hint is named only when its
     # wrong version agrees with the learner on every check.
     hint_agrees_everywhere: bool = False
+    # A module-level course function harness(fn, *args) that builds what cannot travel to a learner's kernel
+    # (a model, an optimizer) from the case's numbers, calls fn there and returns arrays; None: call fn(*args).
+    harness: Callable = None
+
+    def target(self, fn):
+        """What a case calls: fn itself, or fn inside the exercise's harness."""
+        return fn if self.harness is None else functools.partial(self.harness, fn)
 
     def selected(self, value, case=None):
         select = case.select if case is not None and case.select is not None else self.select
@@ -382,7 +390,7 @@ def _quietly(fn, case):
 
 
 def expected_output(exercise, case):
-    return exercise.selected(_quietly(exercise.reference, case), case)
+    return exercise.selected(_quietly(exercise.target(exercise.reference), case), case)
 
 
 def telling_apart(draw, reference, mistakes, tries=200):
@@ -432,7 +440,7 @@ def judge(exercise, case, outcome):
 
 def _matches(exercise, hint, case, got):
     try:
-        wrong = exercise.selected(_quietly(hint.wrong, case), case)
+        wrong = exercise.selected(_quietly(exercise.target(hint.wrong), case), case)
         return compare_values(wrong, got, "output", exercise.atol, exercise.rtol)[0]
     except Exception:
         return False
@@ -519,7 +527,7 @@ def run_checks(fn, exercise, hidden=False, seed=None, standins=None):
                 outcomes.append(Outcome("error", message="not run: your function ran out of time on an earlier check"))
                 continue
             with standing_in(fn, standins):
-                outcome = run_case(fn, case)
+                outcome = run_case(exercise.target(fn), case)
             outcomes.append(outcome)
             if outcome.kind == "not_implemented" and not case.raises:
                 # One line, not one per case: nothing else can pass yet.
