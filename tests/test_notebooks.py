@@ -58,7 +58,7 @@ def test_solution_cells_carry_nbgrader_metadata(stem):
             tests[meta["grade_id"]] = meta
     assert sorted(solutions) == sorted(graded)
     for name, ex in graded.items():
-        assert re.search(rf"^def {name}\(", solutions[name].source, re.M)
+        assert re.search(rf"^(def|class) {name}\b", solutions[name].source, re.M)
         assert tests[f"check_{name}"]["points"] == ex.points
 
 

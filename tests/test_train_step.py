@@ -99,3 +99,16 @@ def test_the_loss_check_says_what_happened(capsys):
     assert not check_loss_fell(flat, baseline=4.5)
     out = capsys.readouterr().out
     assert "✓ the loss fell" in out and "✗ the loss fell" in out and "✗ below the unigram baseline" in out
+
+
+def test_the_checks_optimizer_is_torchs_plain_sgd():
+    from course_lib.checks.ch06_applications import GradientDescent
+    torch.manual_seed(0)
+    a, b = CharLSTM(7, hidden=8, embed=4).double(), CharLSTM(7, hidden=8, embed=4).double()
+    b.load_state_dict(a.state_dict())
+    ids = torch.randint(0, 7, (6, 3))
+    for model, optimizer in ((a, GradientDescent(a.parameters(), 0.3)), (b, torch.optim.SGD(b.parameters(), lr=0.3))):
+        for _ in range(2):
+            train_step(model, optimizer, ids[:-1], ids[1:], max_norm=0.05)
+    for p, q in zip(a.parameters(), b.parameters()):
+        torch.testing.assert_close(p, q, atol=1e-12, rtol=0)

@@ -298,19 +298,42 @@ def tune_model_outputs(build, vocab_size, hidden, embed, x, seed):
     return logits, state[0], state[1], again
 
 
-def train_step_outcome(step, optimizer, lr, max_norm, T, B, seed):
+class GradientDescent:
+    """The optimizer of the train_step checks: p <- p - lr * p.grad, as torch.optim.SGD(params, lr) without
+    momentum, with its zero_grad() and step(). Written here because the first torch.optim optimizer of a
+    process imports for about 2 s, which grading would pay once more in its own process."""
+
+    def __init__(self, params, lr):
+        self.param_groups = [{"params": list(params), "lr": lr}]
+
+    def zero_grad(self, set_to_none=True):
+        for p in self.param_groups[0]["params"]:
+            if set_to_none:
+                p.grad = None
+            elif p.grad is not None:
+                p.grad.zero_()
+
+    @torch.no_grad()
+    def step(self, closure=None):
+        group = self.param_groups[0]
+        for p in group["params"]:
+            if p.grad is not None:
+                p -= group["lr"] * p.grad
+
+
+def train_step_outcome(step, lr, max_norm, T, B, seed):
     """Harness of the train_step exercise: a small float64 LSTM language model (V = 7, H = 8) with seeded
-    weights and an optimizer ("sgd" or "adam"), trained by two calls of step(model, optimizer, x, y,
-    max_norm) on two seeded batches. returns (first loss, second loss, parameters after the first call,
-    parameters after the second call), the parameters flattened into one vector."""
+    weights and plain gradient descent (lr), trained by two calls of step(model, optimizer, x, y, max_norm)
+    on two seeded batches. returns (first loss, second loss, parameters after the first call, parameters
+    after the second call), the parameters flattened into one vector."""
     from course_lib.language_model import CharLM
     g = torch.Generator().manual_seed(int(seed))
     model = load_tune_model_weights(CharLM(7, hidden=8, embed=4), 7, 8, 4, seed)
-    opt = {"sgd": torch.optim.SGD, "adam": torch.optim.Adam}[optimizer](model.parameters(), lr=lr)
+    optimizer = GradientDescent(model.parameters(), lr)
     out = []
     for _ in range(2):
         ids = torch.randint(0, 7, (T + 1, B), generator=g)
-        loss = step(model, opt, ids[:-1], ids[1:], max_norm)
+        loss = step(model, optimizer, ids[:-1], ids[1:], max_norm)
         out.append((loss, torch.cat([p.detach().reshape(-1).clone() for p in model.parameters()])))
     return out[0][0], out[1][0], out[0][1], out[1][1]
 
@@ -352,13 +375,13 @@ def _train_cases(rng, hidden):
     seed = lambda: int(rng.integers(2 ** 31))
     if hidden:
         T, B = int(rng.integers(2, 9)), int(rng.integers(2, 6))  # T * B > 1: a sum differs from a mean
-        return [Case("SGD, max_norm large enough not to clip, random (T, B)", ("sgd", 0.5, 1e3, T, B, seed()), hidden=True),
-                Case("SGD, the clip is active, random (T, B)", ("sgd", 0.5, 0.05, T, B, seed()), hidden=True),
-                Case("Adam, the clip is active, random (T, B)", ("adam", 0.01, 0.1, T, B, seed()), hidden=True)]
-    return [Case("SGD (lr 0.5), max_norm large enough not to clip, (T, B) = (5, 3): two calls", ("sgd", 0.5, 1e3, 5, 3, seed())),
-            Case("SGD (lr 0.5), the clip is active (max_norm = 0.05), (T, B) = (5, 3)", ("sgd", 0.5, 0.05, 5, 3, seed())),
-            Case("Adam (lr 0.01), the clip is active (max_norm = 0.1), (T, B) = (6, 2)", ("adam", 0.01, 0.1, 6, 2, seed())),
-            Case("T = 1, B = 1", ("sgd", 0.5, 1e3, 1, 1, seed()))]
+        return [Case("max_norm large enough not to clip, random (T, B)", (0.5, 1e3, T, B, seed()), hidden=True),
+                Case("the clip is active, random (T, B)", (0.5, 0.05, T, B, seed()), hidden=True),
+                Case("a smaller step, the clip is active, random (T, B)", (0.1, 0.1, T, B, seed()), hidden=True)]
+    return [Case("lr 0.5, max_norm large enough not to clip, (T, B) = (5, 3): two calls", (0.5, 1e3, 5, 3, seed())),
+            Case("lr 0.5, the clip is active (max_norm = 0.05), (T, B) = (5, 3)", (0.5, 0.05, 5, 3, seed())),
+            Case("lr 0.1, the clip is active (max_norm = 0.1), (T, B) = (6, 2)", (0.1, 0.1, 6, 2, seed())),
+            Case("T = 1, B = 1", (0.5, 1e3, 1, 1, seed()))]
 
 
 # Classic mistakes in building the model.
