@@ -1222,6 +1222,15 @@ def _lm_loss(model, x, y, reduction="mean"):
     return _torch.nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), y.reshape(-1), reduction=reduction)
 
 
+def _update_with(loss, model, optimizer, max_norm):
+    """The rest of a correct step, from a (wrong) loss."""
+    optimizer.zero_grad()
+    loss.backward()
+    _torch.nn.utils.clip_grad_norm_(model.parameters(), max_norm)
+    optimizer.step()
+    return loss.item()
+
+
 @_named("TuneLSTM", hint="batch_first")
 class TuneLSTMBatchFirst(_torch.nn.Module):
     def __init__(self, vocab_size, hidden, embed):
@@ -1298,12 +1307,7 @@ def step_clips_each_tensor(model, optimizer, x, y, max_norm):
 
 @_named("train_step", hint="do not sum it")
 def step_sums_the_loss(model, optimizer, x, y, max_norm):
-    optimizer.zero_grad()
-    loss = _lm_loss(model, x, y, reduction="sum")
-    loss.backward()
-    _torch.nn.utils.clip_grad_norm_(model.parameters(), max_norm)
-    optimizer.step()
-    return loss.item()
+    return _update_with(_lm_loss(model, x, y, reduction="sum"), model, optimizer, max_norm)
 
 
 @_named("train_step", hint="computed before the step")
@@ -1318,12 +1322,7 @@ def step_returns_loss_after(model, optimizer, x, y, max_norm):
 
 @_named("train_step", hint="not x itself")
 def step_targets_not_shifted(model, optimizer, x, y, max_norm):
-    optimizer.zero_grad()
-    loss = _lm_loss(model, x, x)
-    loss.backward()
-    _torch.nn.utils.clip_grad_norm_(model.parameters(), max_norm)
-    optimizer.step()
-    return loss.item()
+    return _update_with(_lm_loss(model, x, x), model, optimizer, max_norm)
 
 
 BROKEN["TuneLSTM"] = [TuneLSTMBatchFirst, TuneLSTMNoState, TuneLSTMProbabilities, TuneLSTMLastStep, TuneLSTMSwappedSizes]

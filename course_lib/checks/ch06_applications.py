@@ -419,63 +419,38 @@ class _LastStepOnly(_Probabilities):
 
 
 # Classic mistakes in the training step.
-def _cross_entropy(logits, y, reduction="mean"):
-    return torch.nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), y.reshape(-1), reduction=reduction)
+def _mistaken_step(zero_grad=True, clip="before the step", reduction="mean", shifted=True, loss_after=False):
+    """A training step with one classic mistake switched on (the defaults are the correct step)."""
+    def step(model, optimizer, x, y, max_norm):
+        def loss_of(logits):
+            targets = y if shifted else x
+            return torch.nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1),
+                                                     reduction=reduction)
+        loss = loss_of(model(x, None)[0])
+        if zero_grad:
+            optimizer.zero_grad()
+        loss.backward()
+        if clip == "each tensor":
+            for p in model.parameters():
+                torch.nn.utils.clip_grad_norm_([p], max_norm)
+        elif clip == "before the step":
+            torch.nn.utils.clip_grad_norm_(model.parameters(), max_norm)
+        optimizer.step()
+        if clip == "after the step":
+            torch.nn.utils.clip_grad_norm_(model.parameters(), max_norm)
+        if loss_after:
+            with torch.no_grad():
+                return loss_of(model(x, None)[0]).item()
+        return loss.item()
+    return step
 
 
-def _no_zero_grad(model, optimizer, x, y, max_norm):
-    loss = _cross_entropy(model(x, None)[0], y)
-    loss.backward()
-    torch.nn.utils.clip_grad_norm_(model.parameters(), max_norm)
-    optimizer.step()
-    return loss.item()
-
-
-def _clip_after_step(model, optimizer, x, y, max_norm):
-    loss = _cross_entropy(model(x, None)[0], y)
-    optimizer.zero_grad()
-    loss.backward()
-    optimizer.step()
-    torch.nn.utils.clip_grad_norm_(model.parameters(), max_norm)
-    return loss.item()
-
-
-def _clip_each_tensor(model, optimizer, x, y, max_norm):
-    loss = _cross_entropy(model(x, None)[0], y)
-    optimizer.zero_grad()
-    loss.backward()
-    for p in model.parameters():
-        torch.nn.utils.clip_grad_norm_([p], max_norm)
-    optimizer.step()
-    return loss.item()
-
-
-def _summed_loss(model, optimizer, x, y, max_norm):
-    loss = _cross_entropy(model(x, None)[0], y, reduction="sum")
-    optimizer.zero_grad()
-    loss.backward()
-    torch.nn.utils.clip_grad_norm_(model.parameters(), max_norm)
-    optimizer.step()
-    return loss.item()
-
-
-def _loss_after_step(model, optimizer, x, y, max_norm):
-    loss = _cross_entropy(model(x, None)[0], y)
-    optimizer.zero_grad()
-    loss.backward()
-    torch.nn.utils.clip_grad_norm_(model.parameters(), max_norm)
-    optimizer.step()
-    with torch.no_grad():
-        return _cross_entropy(model(x, None)[0], y).item()
-
-
-def _targets_are_inputs(model, optimizer, x, y, max_norm):
-    loss = _cross_entropy(model(x, None)[0], x)
-    optimizer.zero_grad()
-    loss.backward()
-    torch.nn.utils.clip_grad_norm_(model.parameters(), max_norm)
-    optimizer.step()
-    return loss.item()
+_no_zero_grad = _mistaken_step(zero_grad=False)
+_clip_after_step = _mistaken_step(clip="after the step")
+_clip_each_tensor = _mistaken_step(clip="each tensor")
+_summed_loss = _mistaken_step(reduction="sum")
+_loss_after_step = _mistaken_step(loss_after=True)
+_targets_are_inputs = _mistaken_step(shifted=False)
 
 
 def check_loss_fell(bits, baseline, window=20):
