@@ -39,6 +39,10 @@ GRADER_KERNEL = "course-grader"
 ONE_THREAD = {name: "1" for name in ("COURSE_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")}
 PROBE_SOURCE = Path(probe_module.__file__).read_text(encoding="utf-8")
 START_ATTEMPTS = 3  # a kernel that dies before its first reply is started again, up to this many times in all
+# A cell with this tag (set on the solution's cells, kept in the exercises) is a demo that grades nothing and
+# costs seconds, such as training the learner's finished model: the grader does not run it. Skipping only
+# runs less of the submission, so a learner who tags their own cells gains nothing by it.
+SKIP_TAG = "skip-grading"
 
 
 @dataclass
@@ -241,6 +245,8 @@ class NotebookRun:
     def _run_cells(self):
         for index, cell in enumerate(self.nb.cells[:self.probe_index]):
             if cell.cell_type != "code" or index in self.bad or not cell.source.strip():
+                continue
+            if SKIP_TAG in cell.get("metadata", {}).get("tags", []):
                 continue
             if self._remaining() <= 0:
                 self.bad[index] = "not run: the notebook used up its total time limit"

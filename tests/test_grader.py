@@ -4,6 +4,7 @@ Each test grades one notebook in a real kernel (a few seconds each); broken impl
 functions are tested in-process in test_checks.py instead.
 """
 import json
+import re
 import time
 from pathlib import Path
 
@@ -11,7 +12,8 @@ import nbformat
 import pytest
 
 from course_lib.build_exercises import exercise_notebook
-from course_lib.grade import Limits, grade_notebook, main
+from course_lib.checks import CHAPTERS
+from course_lib.grade import SKIP_TAG, Limits, grade_notebook, main
 
 ROOT = Path(__file__).resolve().parent.parent
 STEMS = sorted(p.stem for p in (ROOT / "solutions").glob("*.ipynb"))
@@ -81,6 +83,24 @@ def test_exception_in_an_early_cell_does_not_stop_grading(tmp_path):
     result, _ = grade(submit(tmp_path, with_cell(solution(), 1, "raise RuntimeError('oops')")))
     assert scores(result) == FULL
     assert any("RuntimeError: oops" in n for n in result.notes)
+
+
+def test_cells_tagged_skip_grading_are_not_run(tmp_path):
+    nb = with_cell(solution(), 1, "raise RuntimeError('oops')")
+    nb.cells[1].metadata["tags"] = [SKIP_TAG]
+    nb.cells[definition_index(nb, "one_hot")].metadata["tags"] = [SKIP_TAG]  # a graded function in a skipped cell
+    result, _ = grade(submit(tmp_path, nb))
+    assert not any("oops" in n for n in result.notes), result.notes
+    assert scores(result) == {**FULL, "one_hot": 0}  # never defined: skipping cells only ever runs less
+
+
+def test_no_solution_skips_a_cell_that_defines_what_is_graded():
+    for stem in STEMS:
+        graded = {e.name for e in CHAPTERS[stem]}
+        for cell in solution(stem).cells:
+            if SKIP_TAG in cell.metadata.get("tags", []):
+                defined = set(re.findall(r"^(?:def|class) (\w+)\b", cell.source, re.M))
+                assert not defined & graded, (stem, defined & graded)
 
 
 def test_endless_loop_in_a_cell_is_stopped_and_the_rest_graded(tmp_path):

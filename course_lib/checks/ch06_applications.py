@@ -79,13 +79,21 @@ def _spread_logits(rng, B):
     return torch.from_numpy(np.stack([rng.permutation(spread) for _ in range(B)])).float()
 
 
+DRAWS = 40000  # rows of one frequency check
+
+
+def sample_rows(fn, logits, temperature, rng, copies=1):
+    """The sample_next checks' harness: fn on `copies` stacked copies of logits (B, V), so a frequency check
+    sends one row to the learner's kernel instead of 40000 (megabytes that took seconds to travel)."""
+    return fn(logits.repeat(copies, 1), temperature, rng)
+
+
 def _sample_cases(rng, hidden):
     def gen():
         return torch.Generator().manual_seed(int(rng.integers(2 ** 31)))
 
     def freq_case(name, temperature, hidden_case=False):
-        row = _spread_logits(rng, 1)[0]
-        return Case(name, (row.repeat(40000, 1), temperature, gen()), select=_frequencies, hidden=hidden_case)
+        return Case(name, (_spread_logits(rng, 1), temperature, gen(), DRAWS), select=_frequencies, hidden=hidden_case)
     if hidden:
         B = int(rng.integers(2, 9))
         return [freq_case("hidden: a temperature below 1 sharpens: frequencies of 40000 draws", float(rng.uniform(0.3, 0.6)), True),
@@ -218,6 +226,7 @@ EXERCISES = [
     ),
     Exercise(
         name="sample_next", reference=sample_next, points=2, make_cases=_sample_cases, select=as_numpy, atol=0.03, rtol=0.0,
+        harness=sample_rows,
         hints=[
             Hint(_times_temperature, "divide the logits by the temperature (a small temperature must sharpen)"),
             Hint(_ignores_temperature, "the temperature must change the distribution: softmax(logits / temperature)"),
