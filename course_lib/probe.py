@@ -243,6 +243,18 @@ def _call(fn, args, kwargs, seconds):
 _SKIPPED_OPS = {"CACHE", "NOP", "RESUME", "PRECALL", "EXTENDED_ARG"}
 
 
+def written_in_a_cell(fn):
+    """True when fn's code was compiled from one of this IPython kernel's cells. Its instructions matching
+    the reference's then prove nothing: a short function written from an exercise's own instructions (such
+    as train_step's six calls) can be the course's code word for word. The routes a copy takes without
+    typing it (importing the reference, wrapping it, exec of its source) are not cells and are still caught."""
+    import builtins
+    code, shell = getattr(fn, "__code__", None), getattr(builtins, "get_ipython", lambda: None)()
+    name_of_cell = getattr(getattr(shell, "compile", None), "format_code_name", None)
+    return code is not None and name_of_cell is not None and name_of_cell(code.co_filename) is not None
+
+
+
 def code_fingerprint(fn):
     """The instructions of fn's code, normalised so that compiling the same source twice gives the same
     list (bytecode bytes can differ: LOAD_METHOD vs LOAD_ATTR, jump offsets). None if fn has no code."""
@@ -280,7 +292,7 @@ def probe(user_ns, request_json, result_path):
     fn = user_ns.get(request["function"])
     result = {"found": fn is not None, "callable": callable(fn), "fingerprint": None, "uses": [], "outcomes": []}
     if callable(fn):
-        result["fingerprint"] = code_fingerprint(fn)
+        result["fingerprint"] = None if written_in_a_cell(fn) else code_fingerprint(fn)
         result["uses"] = graded_names_used(fn, set(request.get("graded", ())))
         standins = {name: getattr(importlib.import_module(module), attribute)
                     for name, (module, attribute) in request.get("standins", {}).items() if name in result["uses"]}

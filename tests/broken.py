@@ -640,6 +640,14 @@ def sample_uniform(logits, temperature, rng):
     return torch.randint(0, logits.shape[-1], logits.shape[:-1], generator=rng)
 
 
+@_named("sample_next", hint='generator you are given')
+def sample_ignores_generator(logits, temperature, rng):
+    import torch
+    if not temperature > 0:
+        raise ValueError("temperature must be > 0")
+    return torch.distributions.Categorical(logits=logits / temperature).sample()  # torch's global generator
+
+
 @_named("sample_next")
 def sample_accepts_zero_temperature(logits, temperature, rng):
     import torch
@@ -1188,7 +1196,7 @@ BROKEN = {
     "is_permutation_equivariant": [equivariant_always, equivariant_output_not_permuted, equivariant_batch_axis,
                                    equivariant_never],
     "bits_per_char": [bits_in_nats, bits_log10, bits_of_last_step_only],
-    "sample_next": [sample_times_temperature, sample_uniform, sample_accepts_zero_temperature, sample_softmax_over_batch],
+    "sample_next": [sample_times_temperature, sample_ignores_generator, sample_uniform, sample_accepts_zero_temperature, sample_softmax_over_batch],
     "generate": [generate_no_feedback, generate_fresh_state, generate_one_too_few, generate_greedy],
     "sequence_accuracy": [seqacc_token_level, seqacc_ignores_mask, seqacc_mask_inverted],
     "greedy_decode": [decode_without_feedback, decode_with_start, decode_state_not_carried],
@@ -1325,6 +1333,40 @@ def step_targets_not_shifted(model, optimizer, x, y, max_norm):
     return _update_with(_lm_loss(model, x, x), model, optimizer, max_norm)
 
 
+@_named("train_step", hint="not between backward() and step()")
+def step_zero_grad_after_backward(model, optimizer, x, y, max_norm):
+    loss = _lm_loss(model, x, y)
+    loss.backward()
+    optimizer.zero_grad()
+    _torch.nn.utils.clip_grad_norm_(model.parameters(), max_norm)
+    optimizer.step()
+    return loss.item()
+
+
+@_named("train_step", hint="clip_grad_value_")
+def step_clips_by_value(model, optimizer, x, y, max_norm):
+    optimizer.zero_grad()
+    loss = _lm_loss(model, x, y)
+    loss.backward()
+    _torch.nn.utils.clip_grad_value_(model.parameters(), max_norm)
+    optimizer.step()
+    return loss.item()
+
+
+@_named("train_step", hint="in nats")
+def step_returns_bits(model, optimizer, x, y, max_norm):
+    import math
+    return _update_with(_lm_loss(model, x, y), model, optimizer, max_norm) / math.log(2)
+
+
+@_named("train_step")
+def step_returns_the_tensor(model, optimizer, x, y, max_norm):
+    loss = _lm_loss(model, x, y)
+    _update_with(loss, model, optimizer, max_norm)
+    return loss  # the tensor, graph and all: plotting it fails later
+
+
 BROKEN["TuneLSTM"] = [TuneLSTMBatchFirst, TuneLSTMNoState, TuneLSTMProbabilities, TuneLSTMLastStep, TuneLSTMSwappedSizes]
 BROKEN["train_step"] = [step_without_zero_grad, step_clips_after_the_step, step_clips_each_tensor, step_sums_the_loss,
-                        step_returns_loss_after, step_targets_not_shifted]
+                        step_returns_loss_after, step_targets_not_shifted, step_zero_grad_after_backward,
+                        step_clips_by_value, step_returns_bits, step_returns_the_tensor]

@@ -214,6 +214,17 @@ def test_the_reference_implementation_earns_no_marks(tmp_path, source):
     assert "reference implementation" in feedback(result, "one_hot")
 
 
+def test_the_reference_written_out_in_a_cell_is_the_learners_own(tmp_path):
+    """train_step's instructions name every call, so an honest learner can write the course's code word for
+    word: typed in a cell it scores (the routes above, import, wrapper and exec of the source, still do not)."""
+    import inspect
+    from course_lib.language_model import train_step
+    stem = "06_applications"
+    nb = replace_function(solution(stem), "train_step", inspect.getsource(train_step))
+    result, _ = grade(submit(tmp_path, nb, f"{stem}.ipynb"), Limits())
+    assert result.score == result.max_score, result.table()
+
+
 def test_a_file_that_is_not_a_notebook(tmp_path, capsys):
     bad = tmp_path / "01_sequential_data.ipynb"
     bad.write_text("{not json")

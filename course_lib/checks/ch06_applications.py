@@ -82,10 +82,18 @@ def _spread_logits(rng, B):
 DRAWS = 40000  # rows of one frequency check
 
 
-def sample_rows(fn, logits, temperature, rng, copies=1):
+def sample_rows(fn, logits, temperature, rng, copies=1, twice=False):
     """The sample_next checks' harness: fn on `copies` stacked copies of logits (B, V), so a frequency check
-    sends one row to the learner's kernel instead of 40000 (megabytes that took seconds to travel)."""
-    return fn(logits.repeat(copies, 1), temperature, rng)
+    sends one row to the learner's kernel instead of 40000 (megabytes that took seconds to travel).
+    twice=True: call fn again with a generator in rng's starting state and return whether the two draws are
+    equal (a sampler must draw with the rng it is given, so that a seed makes its samples repeat)."""
+    rows = logits.repeat(copies, 1)
+    if not twice:
+        return fn(rows, temperature, rng)
+    again = torch.Generator()
+    again.set_state(rng.get_state())
+    first, second = fn(rows, temperature, rng), fn(rows, temperature, again)
+    return np.array(np.array_equal(as_numpy(first), as_numpy(second)))
 
 
 def _sample_cases(rng, hidden):
@@ -99,11 +107,15 @@ def _sample_cases(rng, hidden):
         return [freq_case("hidden: a temperature below 1 sharpens: frequencies of 40000 draws", float(rng.uniform(0.3, 0.6)), True),
                 freq_case("hidden: a temperature above 1 flattens: frequencies of 40000 draws", float(rng.uniform(2.0, 3.0)), True),
                 freq_case("hidden: temperature 1: frequencies of 40000 draws", 1.0, True),
-                Case("hidden: a tiny temperature picks each row's argmax", (_spread_logits(rng, B), TINY, gen()), hidden=True)]
+                Case("hidden: a tiny temperature picks each row's argmax", (_spread_logits(rng, B), TINY, gen()), hidden=True),
+                Case("hidden: a generator in the same state gives the same draws", (_spread_logits(rng, 1), 1.0, gen(), 1000, True),
+                     hidden=True)]
     return [Case(f"temperature {TINY} picks each row's argmax, (B, V) = (5, {V})", (_spread_logits(rng, 5), TINY, gen())),
             freq_case("temperature 1: frequencies of 40000 draws match the softmax", 1.0),
             freq_case("temperature 0.5 sharpens: frequencies match softmax(logits / 0.5)", 0.5),
             freq_case("temperature 2 flattens: frequencies match softmax(logits / 2)", 2.0),
+            Case("the same generator state gives the same 1000 draws (the sampler draws with rng)",
+                 (_spread_logits(rng, 1), 1.0, gen(), 1000, True)),
             Case("temperature 0 raises ValueError", (_logits(rng, 2, V), 0.0, gen()), raises=(ValueError,))]
 
 
@@ -174,6 +186,12 @@ def _uniform(logits, temperature, rng):
     return torch.randint(0, logits.shape[-1], logits.shape[:-1], generator=rng)
 
 
+def _ignores_generator(logits, temperature, rng):
+    if not temperature > 0:
+        raise ValueError("temperature must be > 0")
+    return torch.multinomial(torch.softmax(logits / temperature, -1), 1)[:, 0]  # torch's global generator
+
+
 def _always_argmax(logits, temperature, rng):
     if not temperature > 0:
         raise ValueError("temperature must be > 0")
@@ -232,6 +250,8 @@ EXERCISES = [
             Hint(_ignores_temperature, "the temperature must change the distribution: softmax(logits / temperature)"),
             Hint(_always_argmax, "that is always the argmax; draw from the distribution, e.g. torch.multinomial(probs, 1, generator=rng)"),
             Hint(_uniform, "draw from softmax(logits / temperature), not uniformly over the vocabulary"),
+            Hint(_ignores_generator, "draw with the generator you are given, e.g. torch.multinomial(probs, 1, generator=rng): "
+                                     "the same rng must give the same draws"),
         ],
     ),
     Exercise(
@@ -272,9 +292,10 @@ def _expect_shape(module_name, param_name, tensor, shape, why):
         raise ValueError(f"the {module_name}'s {param_name} has shape {tuple(tensor.shape)}, expected {shape}: {why}")
 
 
-def load_tune_model_weights(model, vocab_size, hidden, embed, seed):
+def load_tune_model_weights(model, vocab_size, hidden, embed, seed, dtype=torch.float32):
     """Give a model built of one nn.Embedding, one nn.LSTM and one nn.Linear the weights that `seed`
-    draws, whatever its attribute names, so that two such models compute the same function.
+    draws, whatever its attribute names, so that two such models compute the same function; in `dtype`
+    (float32, torch's default, unless a check needs float64's precision).
     Raises ValueError with one sentence when a part is missing or has the wrong shape."""
     if not isinstance(model, torch.nn.Module):
         raise TypeError(f"the class must build a torch.nn.Module, got {type(model).__name__}")
@@ -285,7 +306,7 @@ def load_tune_model_weights(model, vocab_size, hidden, embed, seed):
     _expect_shape("nn.Linear", "weight", linear.weight, (vocab_size, hidden),
                   "the read-out maps hidden states to one score per id")
     g = torch.Generator().manual_seed(int(seed))
-    model.double()
+    model.to(dtype)
     with torch.no_grad():
         for module in (emb, lstm, linear):
             for name, param in sorted(module.named_parameters()):
@@ -337,12 +358,15 @@ def train_step_outcome(step, lr, max_norm, T, B, seed):
     after the second call), the parameters flattened into one vector."""
     from course_lib.language_model import CharLM
     g = torch.Generator().manual_seed(int(seed))
-    model = load_tune_model_weights(CharLM(7, hidden=8, embed=4), 7, 8, 4, seed)
+    model = load_tune_model_weights(CharLM(7, hidden=8, embed=4), 7, 8, 4, seed, torch.float64)
     optimizer = GradientDescent(model.parameters(), lr)
     out = []
     for _ in range(2):
         ids = torch.randint(0, 7, (T + 1, B), generator=g)
         loss = step(model, optimizer, ids[:-1], ids[1:], max_norm)
+        if isinstance(loss, bool) or not isinstance(loss, (float, np.floating)):
+            got = "None" if loss is None else f"a {type(loss).__name__}"
+            raise TypeError(f"train_step must return the loss as a Python float (loss.item()), got {got}")
         out.append((loss, torch.cat([p.detach().reshape(-1).clone() for p in model.parameters()])))
     return out[0][0], out[1][0], out[0][1], out[1][1]
 
@@ -428,7 +452,8 @@ class _LastStepOnly(_Probabilities):
 
 
 # Classic mistakes in the training step.
-def _mistaken_step(zero_grad=True, clip="before the step", reduction="mean", shifted=True, loss_after=False):
+def _mistaken_step(zero_grad="before backward", clip="before the step", reduction="mean", shifted=True,
+                   loss_after=False, bits=False):
     """A training step with one classic mistake switched on (the defaults are the correct step)."""
     def step(model, optimizer, x, y, max_norm):
         def loss_of(logits):
@@ -436,10 +461,14 @@ def _mistaken_step(zero_grad=True, clip="before the step", reduction="mean", shi
             return torch.nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1),
                                                      reduction=reduction)
         loss = loss_of(model(x, None)[0])
-        if zero_grad:
+        if zero_grad == "before backward":
             optimizer.zero_grad()
         loss.backward()
-        if clip == "each tensor":
+        if zero_grad == "after backward":  # wipes the gradient the step needs
+            optimizer.zero_grad()
+        if clip == "by value":
+            torch.nn.utils.clip_grad_value_(model.parameters(), max_norm)
+        elif clip == "each tensor":
             for p in model.parameters():
                 torch.nn.utils.clip_grad_norm_([p], max_norm)
         elif clip == "before the step":
@@ -450,11 +479,14 @@ def _mistaken_step(zero_grad=True, clip="before the step", reduction="mean", shi
         if loss_after:
             with torch.no_grad():
                 return loss_of(model(x, None)[0]).item()
-        return loss.item()
+        return loss.item() / math.log(2) if bits else loss.item()
     return step
 
 
-_no_zero_grad = _mistaken_step(zero_grad=False)
+_no_zero_grad = _mistaken_step(zero_grad=None)
+_zero_grad_after_backward = _mistaken_step(zero_grad="after backward")
+_clip_by_value = _mistaken_step(clip="by value")
+_loss_in_bits = _mistaken_step(bits=True)
 _clip_after_step = _mistaken_step(clip="after the step")
 _clip_each_tensor = _mistaken_step(clip="each tensor")
 _summed_loss = _mistaken_step(reduction="sum")
@@ -462,29 +494,33 @@ _loss_after_step = _mistaken_step(loss_after=True)
 _targets_are_inputs = _mistaken_step(shifted=False)
 
 
-def check_loss_fell(bits, baseline, window=20):
-    """The learner's own training run, checked: the mean of the last `window` losses (bits/char) is below
-    both the first losses and `baseline` (e.g. the unigram model's bits/char). Prints one line per check
-    and returns True when both hold."""
+def check_loss_fell(bits, held_out, bigram, window=20):
+    """The learner's own training run, checked. bits: the training loss of each step (bits/char); held_out:
+    the trained model's bits/char on the held-out tunes; bigram: the bigram model's on the same tunes.
+    Checks that the mean of the last `window` losses is well below the first ones, and that the held-out
+    score is below the bigram's (a loss that falls on training windows alone can come from a mistake, such
+    as targets equal to the inputs). Prints one line per check; returns True when both hold."""
     bits = np.asarray(bits, dtype=float)
     if bits.ndim != 1 or len(bits) < 2 * window:
         print(f"check_loss_fell: expected a list of at least {2 * window} per-step losses, got {bits.shape}.")
         return False
     start, end = bits[:window].mean(), bits[-window:].mean()
     fell = bool(np.isfinite(end) and end < start - 0.5)
-    below = bool(np.isfinite(end) and end < baseline)
-    print(f"  {'✓' if fell else '✗'} the loss fell: {start:.2f} -> {end:.2f} bits/char (mean of the first and last {window} steps)")
-    print(f"  {'✓' if below else '✗'} below the unigram baseline ({baseline:.2f} bits/char): the model uses context")
+    below = bool(np.isfinite(held_out) and held_out < bigram)
+    print(f"  {'✓' if fell else '✗'} the training loss fell: {start:.2f} -> {end:.2f} bits/char (mean of the first and last {window} steps)")
+    print(f"  {'✓' if below else '✗'} held-out tunes: {held_out:.2f} bits/char, below the bigram model's {bigram:.2f}: "
+          "the model uses more than the last character")
     if not (fell and below):
-        print("    (if it did not fall: does train_step pass its checks? is the learning rate as given?)")
+        print("    (does train_step pass its checks? is the learning rate as given?)")
     return fell and below
 
 
 EXERCISES += [
     Exercise(
         name="TuneLSTM", reference=CharLSTM, points=1, make_cases=_model_cases, harness=tune_model_outputs,
-        select=_model_numbers, output_names=("logits", "h of the returned state", "c of the returned state",
-                                       "logits when continuing from the returned state"),
+        select=_model_numbers, atol=1e-5, rtol=1e-5,  # float32, as the learner's model runs
+        output_names=("the log-softmax of the logits", "h of the returned state", "c of the returned state",
+                      "the log-softmax of the logits when continuing from the returned state"),
         hints=[
             Hint(_BatchFirst, "the course's sequences are time-first, x: (T, B): create the LSTM without batch_first=True"),
             Hint(_Probabilities, "return the raw scores (logits), not softmax probabilities: the loss applies the softmax itself"),
@@ -499,6 +535,10 @@ EXERCISES += [
                       "the parameters after the first call", "the parameters after the second call"),
         hints=[
             Hint(_no_zero_grad, "call optimizer.zero_grad() before loss.backward(): gradients add up in .grad from call to call"),
+            Hint(_zero_grad_after_backward, "zero the gradients before loss.backward(), not between backward() and step(): "
+                                            "there it wipes the gradient the step needs"),
+            Hint(_clip_by_value, "clip the gradients' global norm (clip_grad_norm_), not each entry's value (clip_grad_value_)"),
+            Hint(_loss_in_bits, "return the cross-entropy in nats, as torch computes it: the training cell converts it to bits"),
             # Clipping after the step and not clipping at all give the same parameters: one hint names both.
             Hint(_clip_after_step, "clip with torch.nn.utils.clip_grad_norm_ after loss.backward() and before optimizer.step(): "
                                    "the step used the unclipped gradient (clipping after the step, or not at all, changes nothing)"),

@@ -18,7 +18,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from course_lib.probe import (CallTimeout, code_fingerprint, last_line, limit_message, one_thread, standing_in,
+from course_lib.probe import (CallTimeout, code_fingerprint, written_in_a_cell, last_line, limit_message, one_thread, standing_in,
                               time_limit)
 
 PASS, FAIL = "✓", "✗"
@@ -482,9 +482,11 @@ def recognise_mistakes(exercise, cases, results):
 
 def is_reference(fn, exercise):
     """True when `fn` is the course's own implementation: the same function, or code compiled from
-    the same source."""
+    the same source other than in a notebook cell (`probe.written_in_a_cell`)."""
     if fn is exercise.reference:
         return True
+    if written_in_a_cell(fn):
+        return False
     mine = code_fingerprint(fn)
     return mine is not None and mine == code_fingerprint(exercise.reference)
 
