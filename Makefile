@@ -29,17 +29,17 @@ $(STAMP): pyproject.toml $(LOCK)
 install: $(STAMP)
 
 lab: $(STAMP)
-	$(BIN)/python -m course_lib.lab
+	$(BIN)/python -m course_lib.authoring.lab
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
 
 # Authoring: regenerate exercises/ from solutions/ (tests fail when they are out of date).
 exercises: $(STAMP)
-	$(BIN)/python -m course_lib.build_exercises
+	$(BIN)/python -m course_lib.authoring.build_exercises
 
 workspace: $(STAMP)
-	$(BIN)/python -m course_lib.workspace
+	$(BIN)/python -m course_lib.authoring.workspace
 
 clean:
 	rm -rf $(VENV) grading-output

@@ -11,7 +11,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from course_lib.grade import Limits, grade_notebook
+from course_lib.grading.grade import Limits, grade_notebook
 
 ROOT = Path(__file__).resolve().parent.parent
 

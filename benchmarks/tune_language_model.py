@@ -14,7 +14,7 @@ import sys
 from dataclasses import asdict, replace
 
 from course_lib import seed_everything
-from course_lib.language_model import (SWEEP_FILE, CharLSTM, LMBudget, held_out_bits_per_char, lzma_bits_per_char,
+from course_lib.language_model import (SWEEP_FILE, char_lstm, LMBudget, held_out_bits_per_char, lzma_bits_per_char,
                                        train_language_model)
 from course_lib.closing import MUSIC_BUDGETS, selection_data, tune_data
 
@@ -42,7 +42,7 @@ def main():
     results = {"scored_on": "validation", "lzma": round(lzma_bits_per_char([train_text], [valid_text]), 3), "runs": []}
     for label, hidden, budget in RUNS:
         seed_everything(budget.seed)
-        model = CharLSTM(len(vocab), hidden=hidden)
+        model = char_lstm(len(vocab), hidden=hidden)
         history = train_language_model(model, train_ids, budget, progress=False)
         bits = held_out_bits_per_char(model, valid_ids)
         results["runs"].append({"label": label, "hidden": hidden, **asdict(budget),

@@ -1,10 +1,21 @@
 """Deep Sequence Modeling: the helper library every notebook imports.
 
-Modules follow the course order: `reproducibility` (seeding, devices), `checks` (exercise checks and
-the grader's definitions), `grade` and `probe` (the command-line grader), `welcome` (chapter 00),
-`tunes`, `signals`, `ngrams` and `sequences` (chapter 01), `rnn` (chapter 02), `bptt` (chapter 03), `gradients`, `tasks`, `training` and `memory`
-(chapter 04), `lstm` (chapter 05), `language_model`, `music` and `tune_types` (chapter 06), `seq2seq` (chapter 07), `positions` (chapter 08),
-`attention` (chapter 09), `transformer` and `closing` (chapter 10), `plots`.
+Lecture topics, at the top level, in course order:
+    00 welcome          the warm-up recurrence
+    01 sequences, tunes, signals, ngrams   arrays, masks, the folk tunes, count-based baselines
+    02 rnn              the RNN cell in NumPy, the loss summed over time
+    03 bptt             backpropagation through time by hand
+    04 gradients, tasks, training, memory  exploding/vanishing gradients, memory tasks, the memory benchmark
+    05 lstm             the LSTM cell in NumPy
+    06 language_model, music, tune_types   the tune model, valid tunes and audio, tune classification
+    07 seq2seq, parallelism                the encoder-decoder bottleneck, timing RNN against attention
+    08 positions        positional encoding
+    09 attention        attention from scratch
+    10 transformer, closing                the decoder-only model, the closing comparison
+Support for every chapter: `reproducibility` (seeding, threads, device), `plots`, `progress`, `validation`
+(one readable sentence for bad input).
+Apart from the lectures: `grading/` (the checks a notebook's `check(fn)` runs, and the grader) and
+`authoring/` (executing notebooks, generating exercises, the learner's workspace and JupyterLab).
 Shapes are time-first everywhere: x: (T, B, D).
 """
 from course_lib.reproducibility import seed_everything, get_device, environment_report
@@ -15,5 +26,5 @@ __all__ = ["seed_everything", "get_device", "environment_report", "check"]
 
 def check(fn, **kwargs):
     """Run the public checks of the exercise named like `fn` and print one line per check."""
-    from course_lib.checks import check as _check
+    from course_lib.grading.checks import check as _check
     return _check(fn, **kwargs)

@@ -53,7 +53,7 @@ class CharLM(torch.nn.Module):
         return self.recurrent(self.embed(x))[0]
 
 
-def CharLSTM(vocab_size, hidden=256, embed=32):
+def char_lstm(vocab_size, hidden=256, embed=32):
     """Chapter 06's language model: CharLM with an LSTM cell."""
     return CharLM(vocab_size, hidden, embed, cell="lstm")
 

@@ -16,6 +16,7 @@ processes on a shared machine), in seconds, at a chosen number of threads.
 """
 import contextlib
 import time
+from pathlib import Path
 
 import torch
 import torch.nn.functional as F
@@ -160,7 +161,7 @@ def one_thread_claims(summary):
             "generation is T dependent steps: > 5x training on the same positions": summary["generate_vs_train"] > 5}
 
 
-RESULTS_FILE = __import__("pathlib").Path(__file__).resolve().parent.parent / "benchmarks" / "parallelism.json"
+RESULTS_FILE = Path(__file__).resolve().parent.parent / "benchmarks" / "parallelism.json"
 
 
 def measure_machine(train_T=(16, 128, 1024), generate_T=(16, 128), thread_counts=(1, 2)):
@@ -197,4 +198,4 @@ def format_measurements(results):
 def load_measurements(path=RESULTS_FILE):
     """benchmarks/parallelism.json as written by benchmarks/parallelism.py."""
     import json
-    return json.loads(__import__("pathlib").Path(path).read_text())
+    return json.loads(Path(path).read_text())

@@ -6,11 +6,12 @@ next input. Everything the decoder knows about the input must pass through that 
 encoding bottleneck.
 """
 import time
+from pathlib import Path
 
 import numpy as np
 import torch
 
-PAD_FREE_START = 0  # the start token the decoder reads first; symbols are 1..n_symbols
+START_TOKEN = 0  # the id the decoder reads first (no symbol uses it: symbols are 1..n_symbols)
 
 
 def reverse_task(L, B, rng, n_symbols=8):
@@ -72,13 +73,13 @@ class EncoderDecoder(torch.nn.Module):
 
     def forward(self, tokens, targets):
         """Teacher forcing: the decoder reads the start token, then the true previous target. -> (L, B, V)."""
-        start = torch.full((1, targets.shape[1]), PAD_FREE_START, dtype=torch.long)
+        start = torch.full((1, targets.shape[1]), START_TOKEN, dtype=torch.long)
         inputs = torch.cat([start, targets[:-1]])
         out, _ = self.decoder(self.embed(inputs), self.encode(tokens))
         return self.readout(out)
 
     def generate(self, tokens):
-        start = torch.full((tokens.shape[1],), PAD_FREE_START, dtype=torch.long)
+        start = torch.full((tokens.shape[1],), START_TOKEN, dtype=torch.long)
         return greedy_decode(self.step, self.encode(tokens), start, tokens.shape[0])
 
 
@@ -101,7 +102,7 @@ def train_reverse(model, lengths, steps=1500, batch=64, lr=3e-3, seed=0, n_symbo
 
 REVERSE_TRAIN_LENGTHS = tuple(range(2, 17))
 REVERSE_TEST_LENGTHS = (2, 4, 6, 8, 10, 12, 14, 16)
-REVERSE_FILE = __import__("pathlib").Path(__file__).resolve().parent.parent / "benchmarks" / "reverse_accuracy.json"
+REVERSE_FILE = Path(__file__).resolve().parent.parent / "benchmarks" / "reverse_accuracy.json"
 BOTTLENECK_FILE = REVERSE_FILE.with_name("bottleneck_sweep.json")
 
 
@@ -190,7 +191,7 @@ class AttentionEncoderDecoder(BidirectionalEncoderDecoder):
         return logits[0], (h, enc_states)
 
     def forward(self, tokens, targets, return_weights=False):
-        start = torch.full((1, targets.shape[1]), PAD_FREE_START, dtype=torch.long)
+        start = torch.full((1, targets.shape[1]), START_TOKEN, dtype=torch.long)
         final, enc_states = self.encode(tokens)
         out, _ = self.decoder(self.embed(torch.cat([start, targets[:-1]])), final)
         logits, weights = self._read(out, enc_states)

@@ -80,7 +80,7 @@ class AttentionLM(torch.nn.Module):
     """Decoder-only attention language model: embedding + sinusoidal positions, `n_layers` blocks
     (attention_block, mlp_block), a final layer norm, a linear read-out.
 
-    forward(x (T, B) ids, state) -> (logits (T, B, V), state), the interface of chapter 06's CharLSTM.
+    forward(x (T, B) ids, state) -> (logits (T, B, V), state), the interface of chapter 06's char_lstm.
     The state is the last `context` ids seen: attention has no running summary, it re-reads its window.
     """
 

@@ -282,7 +282,7 @@ def step_backward_bias_mean(dh_next, cache):
 
 
 def _bptt(dhs, cache, **mistakes):
-    from course_lib.checks.ch03_bptt import _backward_with  # the hints' version, with mistakes switched on
+    from course_lib.grading.checks.ch03_bptt import _backward_with  # the hints' version, with mistakes switched on
     return _backward_with(dhs, cache, **mistakes)
 
 
@@ -329,13 +329,13 @@ def logits_backward_untransposed(dlogits, cache):
 
 @_named("numerical_gradient", hint='central difference')
 def numgrad_forward_difference(f, x, eps=1e-5):
-    from course_lib.checks.ch03_bptt import _forward_difference  # the hint's own one-sided version
+    from course_lib.grading.checks.ch03_bptt import _forward_difference  # the hint's own one-sided version
     return _forward_difference(f, x, eps)
 
 
 @_named("numerical_gradient", hint='back to its original')
 def numgrad_not_restored(f, x, eps=1e-5):
-    from course_lib.checks.ch03_bptt import _not_restored  # the hint's own version: x[i] is left at x - eps
+    from course_lib.grading.checks.ch03_bptt import _not_restored  # the hint's own version: x[i] is left at x - eps
     return _not_restored(f, x, eps)
 
 
@@ -393,7 +393,7 @@ def radius_largest_entry(W):
 
 @_named("clip_grad_norm", hint='*global* norm')
 def clip_each_array(grads, max_norm):
-    from course_lib.checks.ch04_gradients import _clip_each
+    from course_lib.grading.checks.ch04_gradients import _clip_each
     return _clip_each(grads, max_norm)
 
 
@@ -412,7 +412,7 @@ def clip_always_rescales(grads, max_norm):
 
 @_named("hidden_jacobian_norms", hint='Frobenius')
 def jacobian_frobenius(x, h0, W_xh, W_hh, b_h):
-    from course_lib.checks.ch04_gradients import _jacobian_norms_with
+    from course_lib.grading.checks.ch04_gradients import _jacobian_norms_with
     if np.shape(x)[1] != 1:
         raise ValueError("one sequence only")
     return _jacobian_norms_with(x, h0, W_xh, W_hh, b_h, norm="fro")
@@ -420,7 +420,7 @@ def jacobian_frobenius(x, h0, W_xh, W_hh, b_h):
 
 @_named("hidden_jacobian_norms", hint='diag(1 - s_k**2)')
 def jacobian_without_tanh(x, h0, W_xh, W_hh, b_h):
-    from course_lib.checks.ch04_gradients import _jacobian_norms_with
+    from course_lib.grading.checks.ch04_gradients import _jacobian_norms_with
     if np.shape(x)[1] != 1:
         raise ValueError("one sequence only")
     return _jacobian_norms_with(x, h0, W_xh, W_hh, b_h, derivative=False)
@@ -434,7 +434,7 @@ def jacobian_reversed(x, h0, W_xh, W_hh, b_h):
 
 # chapter 05 --------------------------------------------------------------------------------------
 def _lstm(x, h, c, W, b, **kw):
-    from course_lib.checks.ch05_lstm import _step_with
+    from course_lib.grading.checks.ch05_lstm import _step_with
     H = np.shape(W)[1] // 4
     if np.shape(W)[0] != np.shape(x)[1] + H:
         raise ValueError("W has the wrong shape")
@@ -518,7 +518,7 @@ def lstm_forward_no_final_state(x, h0, c0, W, b):
 # chapter 08 --------------------------------------------------------------------------------------
 @_named("sinusoidal_positions", hint='even dimensions')
 def pe_sin_cos_swapped(T, d_model):
-    from course_lib.checks.ch08_positions import _pe_swapped
+    from course_lib.grading.checks.ch08_positions import _pe_swapped
     return _pe_swapped(T, d_model)
 
 
@@ -591,26 +591,26 @@ def seqacc_mask_inverted(pred, target, mask):
 
 @_named("greedy_decode", hint="feed each step's predicted")
 def decode_without_feedback(step, state, start_tokens, max_len):
-    from course_lib.checks.ch07_limits import _decode_without_feedback
+    from course_lib.grading.checks.ch07_limits import _decode_without_feedback
     return _decode_without_feedback(step, state, start_tokens, max_len)
 
 
 @_named("greedy_decode", hint='not the start token')
 def decode_with_start(step, state, start_tokens, max_len):
-    from course_lib.checks.ch07_limits import _decode_with_start
+    from course_lib.grading.checks.ch07_limits import _decode_with_start
     return _decode_with_start(step, state, start_tokens, max_len)
 
 
 @_named("greedy_decode", hint='pass the state')
 def decode_state_not_carried(step, state, start_tokens, max_len):
-    from course_lib.checks.ch07_limits import _decode_state_dropped
+    from course_lib.grading.checks.ch07_limits import _decode_state_dropped
     return _decode_state_dropped(step, state, start_tokens, max_len)
 
 
 # chapter 06 --------------------------------------------------------------------------------------
 @_named("bits_per_char", hint='in nats')
 def bits_in_nats(logits, targets):
-    from course_lib.checks.ch06_applications import _nats
+    from course_lib.grading.checks.ch06_applications import _nats
     return _nats(logits, targets)
 
 
@@ -628,7 +628,7 @@ def bits_of_last_step_only(logits, targets):
 
 @_named("sample_next", hint='divide the logits')
 def sample_times_temperature(logits, temperature, rng):
-    from course_lib.checks.ch06_applications import _times_temperature
+    from course_lib.grading.checks.ch06_applications import _times_temperature
     return _times_temperature(logits, temperature, rng)
 
 
@@ -666,13 +666,13 @@ def sample_softmax_over_batch(logits, temperature, rng):
 
 @_named("generate", hint='feed each sampled id')
 def generate_no_feedback(model, prompt, n, temperature, rng):
-    from course_lib.checks.ch06_applications import _no_feedback
+    from course_lib.grading.checks.ch06_applications import _no_feedback
     return _no_feedback(model, prompt, n, temperature, rng)
 
 
 @_named("generate", hint='pass the state')
 def generate_fresh_state(model, prompt, n, temperature, rng):
-    from course_lib.checks.ch06_applications import _fresh_state
+    from course_lib.grading.checks.ch06_applications import _fresh_state
     return _fresh_state(model, prompt, n, temperature, rng)
 
 
@@ -691,13 +691,13 @@ def generate_greedy(model, prompt, n, temperature, rng):
 # chapter 09 --------------------------------------------------------------------------------------
 @_named("scaled_dot_product_attention", hint='divide the scores')
 def sdpa_unscaled(q, k, v, mask=None):
-    from course_lib.checks.ch09_attention import _sdpa_unscaled
+    from course_lib.grading.checks.ch09_attention import _sdpa_unscaled
     return _sdpa_unscaled(q, k, v, mask)
 
 
 @_named("scaled_dot_product_attention", hint='over the keys')
 def sdpa_softmax_over_queries(q, k, v, mask=None):
-    from course_lib.checks.ch09_attention import _sdpa_softmax_over_queries
+    from course_lib.grading.checks.ch09_attention import _sdpa_softmax_over_queries
     return _sdpa_softmax_over_queries(q, k, v, mask)
 
 
@@ -734,13 +734,13 @@ def causal_float(T):
 
 @_named("multi_head_attention", hint='output projection')
 def mha_no_output_projection(x, params, n_heads, mask=None):
-    from course_lib.checks.ch09_attention import _mha_without_output_projection
+    from course_lib.grading.checks.ch09_attention import _mha_without_output_projection
     return _mha_without_output_projection(x, params, n_heads, mask)
 
 
 @_named("multi_head_attention", hint='split d_model')
 def mha_one_head(x, params, n_heads, mask=None):
-    from course_lib.checks.ch09_attention import _mha_heads_misassigned
+    from course_lib.grading.checks.ch09_attention import _mha_heads_misassigned
     return _mha_heads_misassigned(x, params, n_heads, mask)
 
 
@@ -753,13 +753,13 @@ def mha_no_biases(x, params, n_heads, mask=None):
 # chapter 10 --------------------------------------------------------------------------------------
 @_named("layer_norm", hint='biased variance')
 def norm_unbiased(x, gamma, beta, eps=1e-5):
-    from course_lib.checks.ch10_capstone import _unbiased_variance
+    from course_lib.grading.checks.ch10_capstone import _unbiased_variance
     return _unbiased_variance(x, gamma, beta, eps)
 
 
 @_named("layer_norm", hint='not over time')
 def norm_over_time(x, gamma, beta, eps=1e-5):
-    from course_lib.checks.ch10_capstone import _over_time
+    from course_lib.grading.checks.ch10_capstone import _over_time
     return _over_time(x, gamma, beta, eps)
 
 
@@ -771,13 +771,13 @@ def norm_without_affine(x, gamma, beta, eps=1e-5):
 
 @_named("attention_block", hint='pre-norm')
 def block_post_norm(x, params, n_heads):
-    from course_lib.checks.ch10_capstone import _post_norm
+    from course_lib.grading.checks.ch10_capstone import _post_norm
     return _post_norm(x, params, n_heads)
 
 
 @_named("attention_block", hint='causal mask')
 def block_not_causal(x, params, n_heads):
-    from course_lib.checks.ch10_capstone import _not_causal
+    from course_lib.grading.checks.ch10_capstone import _not_causal
     return _not_causal(x, params, n_heads)
 
 
@@ -940,7 +940,7 @@ def clip_sum_of_norms(grads, max_norm):
 
 
 def _jacobians(x, h0, W_xh, W_hh, b_h, **mistakes):
-    from course_lib.checks.ch04_gradients import _jacobian_norms_with
+    from course_lib.grading.checks.ch04_gradients import _jacobian_norms_with
     if np.shape(x)[1] != 1:
         raise ValueError("one sequence only")
     return _jacobian_norms_with(x, h0, W_xh, W_hh, b_h, **mistakes)
@@ -1018,7 +1018,7 @@ def bits_summed(logits, targets):
 
 @_named("bits_per_char", hint="(log-)softmax")
 def bits_of_raw_logits(logits, targets):
-    from course_lib.checks.ch06_applications import _bits_of_raw_logits
+    from course_lib.grading.checks.ch06_applications import _bits_of_raw_logits
     return _bits_of_raw_logits(logits, targets)
 
 
@@ -1039,13 +1039,13 @@ def sample_argmax(logits, temperature, rng):
 
 @_named("generate", hint="without the prompt")
 def generate_with_prompt(model, prompt, n, temperature, rng):
-    from course_lib.checks.ch06_applications import _with_prompt
+    from course_lib.grading.checks.ch06_applications import _with_prompt
     return _with_prompt(model, prompt, n, temperature, rng)
 
 
 @_named("generate", hint="whole prompt")
 def generate_from_last_prompt_id(model, prompt, n, temperature, rng):
-    from course_lib.checks.ch06_applications import _last_prompt_token_only
+    from course_lib.grading.checks.ch06_applications import _last_prompt_token_only
     return _last_prompt_token_only(model, prompt, n, temperature, rng)
 
 
@@ -1085,7 +1085,7 @@ def sdpa_mask_polarity(q, k, v, mask=None):
 
 @_named("scaled_dot_product_attention", hint="before the softmax")
 def sdpa_mask_after_softmax(q, k, v, mask=None):
-    from course_lib.checks.ch09_attention import _sdpa_mask_after_softmax
+    from course_lib.grading.checks.ch09_attention import _sdpa_mask_after_softmax
     return _sdpa_mask_after_softmax(q, k, v, mask)
 
 
@@ -1099,7 +1099,7 @@ def causal_inverted(T):
 
 @_named("multi_head_attention", hint="sqrt(d_k), d_k")
 def mha_scaled_by_d_model(x, params, n_heads, mask=None):
-    from course_lib.checks.ch09_attention import _mha_scaled_by_d_model
+    from course_lib.grading.checks.ch09_attention import _mha_scaled_by_d_model
     return _mha_scaled_by_d_model(x, params, n_heads, mask)
 
 
@@ -1121,13 +1121,13 @@ def norm_gamma_beta_swapped(x, gamma, beta, eps=1e-5):
 
 @_named("attention_block", hint="add the residual")
 def block_without_residual(x, params, n_heads):
-    from course_lib.checks.ch10_capstone import _no_residual
+    from course_lib.grading.checks.ch10_capstone import _no_residual
     return _no_residual(x, params, n_heads)
 
 
 @_named("attention_block", hint="input x itself")
 def block_residual_of_normed(x, params, n_heads):
-    from course_lib.checks.ch10_capstone import _residual_of_normed
+    from course_lib.grading.checks.ch10_capstone import _residual_of_normed
     return _residual_of_normed(x, params, n_heads)
 
 

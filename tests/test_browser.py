@@ -23,7 +23,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from course_lib.lab import lab_command
+from course_lib.authoring.lab import lab_command
 
 ROOT = Path(__file__).resolve().parent.parent
 LECTURES = sorted((ROOT / "notebooks").glob("*.ipynb"))

@@ -5,10 +5,10 @@ import re
 import numpy as np
 import pytest
 
-from course_lib.checks import CHAPTERS, EXERCISES, check, compare_values, run_checks
-from course_lib.checks.core import Case, Outcome, evaluate, judge, run_case
-from course_lib.probe import one_thread
-from course_lib.grade import Limits, Scoring, SubmissionResult, build_cases
+from course_lib.grading.checks import CHAPTERS, EXERCISES, check, compare_values, run_checks
+from course_lib.grading.checks.core import Case, Outcome, evaluate, judge, run_case
+from course_lib.grading.probe import one_thread
+from course_lib.grading.grade import Limits, Scoring, SubmissionResult, build_cases
 from tests.broken import BROKEN
 
 
@@ -154,7 +154,7 @@ def probe_in_process(namespace, scoring, tmp_path):
     """The grader's path without a kernel: each request is built as the grader builds it (stand-ins for
     failed helpers), the probe runs here on `namespace` (a notebook's globals), and the grader scores the
     answers. The kernel, the sandbox and the limits' signals are tested in tests/test_grader.py."""
-    from course_lib.probe import probe
+    from course_lib.grading.probe import probe
     answers = {}
     for name, build in scoring.requests().items():
         path = tmp_path / f"{name}.json"
@@ -213,7 +213,7 @@ def test_at_most_one_small_bad_input_check_per_function():
 
 def test_an_endless_loop_is_judged_on_cpu_time_not_on_a_sleep():
     import time
-    from course_lib.probe import CallTimeout, time_limit
+    from course_lib.grading.probe import CallTimeout, time_limit
     start = time.process_time()
     with pytest.raises(CallTimeout, match="cpu"):
         with time_limit(0.3):

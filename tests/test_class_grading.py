@@ -6,7 +6,7 @@ from pathlib import Path
 
 import nbformat
 
-from course_lib.grade import json_names, main
+from course_lib.grading.grade import json_names, main
 
 ROOT = Path(__file__).resolve().parent.parent
 WELCOME = "00_welcome"

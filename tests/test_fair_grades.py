@@ -8,7 +8,7 @@ hidden value; a broken helper does not cost its caller, through the probe as the
 import subprocess
 import sys
 
-from course_lib.grade import Limits
+from course_lib.grading.grade import Limits
 from tests.test_grader import grade, solution, submit
 
 BUSY = "while True:\n    pass\n"

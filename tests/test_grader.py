@@ -11,9 +11,9 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from course_lib.build_exercises import exercise_notebook
-from course_lib.checks import CHAPTERS
-from course_lib.grade import SKIP_TAG, Limits, grade_notebook, main
+from course_lib.authoring.build_exercises import exercise_notebook
+from course_lib.grading.checks import CHAPTERS
+from course_lib.grading.grade import SKIP_TAG, Limits, grade_notebook, main
 
 ROOT = Path(__file__).resolve().parent.parent
 STEMS = sorted(p.stem for p in (ROOT / "solutions").glob("*.ipynb"))
@@ -195,7 +195,7 @@ def test_files_written_never_touch_the_submission(tmp_path):
 
 def test_patching_the_checks_and_printing_fake_results_earn_nothing(tmp_path):
     nb = replace_function(solution(), "one_hot", "def one_hot(indices, vocab_size):\n    return np.zeros((1, 1))")
-    nb = with_cell(nb, 2, "import course_lib.checks.core as core, course_lib.grade as g\n"
+    nb = with_cell(nb, 2, "import course_lib.grading.checks.core as core, course_lib.grading.grade as g\n"
                    "core.compare_values = lambda *a, **k: (True, '')\n"
                    "core.judge = lambda *a, **k: core.CheckResult('x', True)\n"
                    "print('one_hot: 11/11 checks passed')")

@@ -12,7 +12,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from course_lib.gradescope import RESULT_KEYS, TEST_KEYS, build, chapter_name, main
+from course_lib.grading.gradescope import RESULT_KEYS, TEST_KEYS, build, chapter_name, main
 
 ROOT = Path(__file__).resolve().parent.parent
 CH = "00_welcome"
@@ -71,7 +71,7 @@ def test_the_zip_has_setup_and_run_autograder_at_its_root(autograder):
         setup = archive.read("setup.sh").decode()
         config = json.loads(archive.read("autograder.json"))
     assert {"setup.sh", "run_autograder", "autograder.json", "course/pyproject.toml", "course/requirements-lock.txt",
-            "course/course_lib/grade.py", "course/course_lib/checks/core.py"} <= names
+            "course/course_lib/grading/grade.py", "course/course_lib/grading/checks/core.py"} <= names
     assert all(modes[n] & stat.S_IXUSR for n in ("setup.sh", "run_autograder"))
     assert config["chapter"] == CH
     assert setup.startswith("#!/usr/bin/env bash") and "set -euo pipefail" in setup
@@ -134,7 +134,7 @@ def archive_text(zip_path, name):
 
 
 def test_a_build_that_fails_leaves_no_zip(tmp_path, monkeypatch):
-    import course_lib.gradescope as gradescope
+    import course_lib.grading.gradescope as gradescope
     monkeypatch.setattr(gradescope, "_torch_pin", lambda: (_ for _ in ()).throw(ValueError("no torch pin")))
     with pytest.raises(ValueError, match="no torch pin"):
         gradescope.build(CH, tmp_path)

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 import torch
 
-from course_lib.checks.ch06_applications import counting_model, tiny_lstm_model
-from course_lib.language_model import (CharLSTM, LMBudget, bits_per_char, generate, held_out_bits_per_char,
+from course_lib.grading.checks.ch06_applications import counting_model, tiny_lstm_model
+from course_lib.language_model import (char_lstm, LMBudget, bits_per_char, generate, held_out_bits_per_char,
                                        learning_rate, load_sweep, longest_shared_substring, lzma_bits_per_char, sample_next,
                                        sample_tunes)
 from course_lib.tunes import Vocab, load_tunes, split_tunes
@@ -97,7 +97,7 @@ def test_cosine_schedule_and_untrained_model_score():
     tunes = load_tunes()
     vocab = Vocab([t.text() for t in tunes])
     ids = vocab.encode("".join(t.text() for t in split_tunes(tunes)[1][:20]))
-    untrained = held_out_bits_per_char(CharLSTM(len(vocab), hidden=32), ids)
+    untrained = held_out_bits_per_char(char_lstm(len(vocab), hidden=32), ids)
     assert abs(untrained - math.log2(len(vocab))) < 0.3  # knows nothing: about log2 V
 
 

@@ -22,8 +22,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from course_lib import sandbox
-from course_lib.grade import Limits, grade_notebook, main
+from course_lib.grading import sandbox
+from course_lib.grading.grade import Limits, grade_notebook, main
 
 ROOT = Path(__file__).resolve().parent.parent
 CH01 = "01_sequential_data"

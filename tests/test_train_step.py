@@ -1,12 +1,12 @@
 """Chapter 06's own-model exercises: the reference train_step equals a hand-written loop, the learner's
-model class is checked against CharLSTM with the same weights, and each classic mistake gets its hint."""
+model class is checked against char_lstm with the same weights, and each classic mistake gets its hint."""
 import numpy as np
 import pytest
 import torch
 
-from course_lib.checks import EXERCISES, run_checks
-from course_lib.checks.ch06_applications import check_loss_fell, load_tune_model_weights
-from course_lib.language_model import CharLSTM, LMBudget, train_language_model, train_step
+from course_lib.grading.checks import EXERCISES, run_checks
+from course_lib.grading.checks.ch06_applications import check_loss_fell, load_tune_model_weights
+from course_lib.language_model import char_lstm, LMBudget, train_language_model, train_step
 
 @pytest.fixture(autouse=True)
 def one_thread():
@@ -19,7 +19,7 @@ def one_thread():
 
 def test_train_step_matches_a_hand_written_step_with_torch_tools():
     torch.manual_seed(0)
-    a, b = CharLSTM(7, hidden=8, embed=4).double(), CharLSTM(7, hidden=8, embed=4).double()
+    a, b = char_lstm(7, hidden=8, embed=4).double(), char_lstm(7, hidden=8, embed=4).double()
     b.load_state_dict(a.state_dict())
     opt_a, opt_b = torch.optim.SGD(a.parameters(), lr=0.5), torch.optim.SGD(b.parameters(), lr=0.5)
     ids = torch.randint(0, 7, (6, 3))
@@ -47,7 +47,7 @@ def test_train_language_model_is_bit_for_bit_the_loop_it_had_before_it_called_tr
     ids = np.random.default_rng(0).integers(0, 9, size=2000)
     budget = LMBudget(steps=20, batch=4, length=16, lr=3e-3, clip=0.5)
     torch.manual_seed(1)
-    model, before = CharLSTM(9, hidden=16, embed=4), CharLSTM(9, hidden=16, embed=4)
+    model, before = char_lstm(9, hidden=16, embed=4), char_lstm(9, hidden=16, embed=4)
     before.load_state_dict(model.state_dict())
     bits = train_language_model(model, ids, budget, progress=False)["bits"]
     rng = seed_everything(budget.seed, threads=torch.get_num_threads())
@@ -69,10 +69,10 @@ def test_train_language_model_is_bit_for_bit_the_loop_it_had_before_it_called_tr
 
 
 def test_weights_load_by_part_whatever_the_names_and_a_wrong_size_is_named():
-    model = load_tune_model_weights(CharLSTM(7, hidden=5, embed=3), 7, 5, 3, seed=1)
+    model = load_tune_model_weights(char_lstm(7, hidden=5, embed=3), 7, 5, 3, seed=1)
     assert model.embed.weight.dtype == torch.float32  # the dtype the learner's model trains in
     with pytest.raises(ValueError, match="nn.LSTM's weight_ih_l0 has shape"):
-        load_tune_model_weights(CharLSTM(7, hidden=4, embed=3), 7, 5, 3, seed=1)
+        load_tune_model_weights(char_lstm(7, hidden=4, embed=3), 7, 5, 3, seed=1)
     with pytest.raises(ValueError, match="exactly one torch.nn.Linear"):
         load_tune_model_weights(torch.nn.Sequential(torch.nn.Embedding(7, 3), torch.nn.LSTM(3, 5)), 7, 5, 3, seed=1)
 
@@ -81,7 +81,7 @@ def test_log_probabilities_count_as_logits():
     class LogSoftmaxed(torch.nn.Module):
         def __init__(self, vocab_size, hidden, embed):
             super().__init__()
-            self.lm = CharLSTM(vocab_size, hidden, embed)
+            self.lm = char_lstm(vocab_size, hidden, embed)
 
         def forward(self, x, state=None):
             logits, state = self.lm(x, state)
@@ -96,7 +96,7 @@ def test_a_model_that_builds_its_own_float32_zero_state_passes():
     class OwnZeros(torch.nn.Module):  # a common tutorial pattern: state=None becomes explicit zeros
         def __init__(self, vocab_size, hidden, embed):
             super().__init__()
-            self.lm, self.hidden = CharLSTM(vocab_size, hidden, embed), hidden
+            self.lm, self.hidden = char_lstm(vocab_size, hidden, embed), hidden
 
         def forward(self, x, state=None):
             if state is None:
@@ -120,9 +120,9 @@ def test_the_loss_check_says_what_happened(capsys):
 
 
 def test_the_checks_optimizer_is_torchs_plain_sgd():
-    from course_lib.checks.ch06_applications import GradientDescent
+    from course_lib.grading.checks.ch06_applications import GradientDescent
     torch.manual_seed(0)
-    a, b = CharLSTM(7, hidden=8, embed=4).double(), CharLSTM(7, hidden=8, embed=4).double()
+    a, b = char_lstm(7, hidden=8, embed=4).double(), char_lstm(7, hidden=8, embed=4).double()
     b.load_state_dict(a.state_dict())
     ids = torch.randint(0, 7, (6, 3))
     for model, optimizer in ((a, GradientDescent(a.parameters(), 0.3)), (b, torch.optim.SGD(b.parameters(), lr=0.3))):

@@ -1,5 +1,5 @@
-from course_lib.lab import lab_command
-from course_lib.workspace import make_workspace
+from course_lib.authoring.lab import lab_command
+from course_lib.authoring.workspace import make_workspace
 
 
 def test_workspace_copies_new_exercises_and_never_overwrites(tmp_path):

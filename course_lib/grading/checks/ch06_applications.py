@@ -12,8 +12,8 @@ from functools import lru_cache
 import numpy as np
 import torch
 
-from course_lib.checks.core import Case, Exercise, Hint, as_numpy
-from course_lib.language_model import CharLSTM, bits_per_char, generate, sample_next, train_step
+from course_lib.grading.checks.core import Case, Exercise, Hint, as_numpy
+from course_lib.language_model import char_lstm, bits_per_char, generate, sample_next, train_step
 
 V = 6  # vocabulary of the tiny models and of the sampling checks
 TINY = 1e-3  # a temperature this small turns sampling into argmax for these logits
@@ -517,7 +517,7 @@ def check_loss_fell(bits, held_out, bigram, window=20):
 
 EXERCISES += [
     Exercise(
-        name="TuneLSTM", reference=CharLSTM, points=1, make_cases=_model_cases, harness=tune_model_outputs,
+        name="TuneLSTM", reference=char_lstm, points=1, make_cases=_model_cases, harness=tune_model_outputs,
         select=_model_numbers, atol=1e-5, rtol=1e-5,  # float32, as the learner's model runs
         output_names=("the log-softmax of the logits", "h of the returned state", "c of the returned state",
                       "the log-softmax of the logits when continuing from the returned state"),

@@ -2,7 +2,7 @@
 import torch
 
 from course_lib.attention import causal_mask, multi_head_attention
-from course_lib.checks.core import Case, Exercise, Hint, as_numpy
+from course_lib.grading.checks.core import Case, Exercise, Hint, as_numpy
 from course_lib.transformer import attention_block, init_block_params, layer_norm
 
 

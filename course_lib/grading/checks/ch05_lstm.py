@@ -4,7 +4,7 @@ The references are checked against torch.nn.LSTM with the same weights (to 1e-10
 """
 import numpy as np
 
-from course_lib.checks.core import Case, Exercise, Hint
+from course_lib.grading.checks.core import Case, Exercise, Hint
 from course_lib.lstm import lstm_forward, lstm_step, sigmoid
 
 

@@ -1,6 +1,6 @@
 """Copy the exercise notebooks into `work/`, the learner's own folder (ignored by git).
 
-    python -m course_lib.workspace
+    python -m course_lib.authoring.workspace
 
 A file that already exists in work/ is never overwritten, so running this again after `git pull`
 only adds the chapters that are new.
@@ -9,7 +9,7 @@ import shutil
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def make_workspace(root=ROOT):

@@ -1,7 +1,7 @@
 """Write exercises/NN_name.ipynb from solutions/NN_name.ipynb: the learner's copy of each chapter.
 
-    python -m course_lib.build_exercises          # rewrite every exercise notebook
-    python -m course_lib.build_exercises --check  # exit 1 if exercises/ is not what this would write
+    python -m course_lib.authoring.build_exercises          # rewrite every exercise notebook
+    python -m course_lib.authoring.build_exercises --check  # exit 1 if exercises/ is not what this would write
 
 In code cells, the lines between `### BEGIN SOLUTION` and `### END SOLUTION` become
 `# YOUR CODE HERE` + `raise NotImplementedError()` (at the marker's indentation), and the lines between
@@ -16,7 +16,7 @@ from pathlib import Path
 
 import nbformat
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SOLUTIONS, EXERCISES = ROOT / "solutions", ROOT / "exercises"
 _REGION = re.compile(r"^([ \t]*)### BEGIN (SOLUTION|HIDDEN TESTS)[ \t]*\n.*?^[ \t]*### END \2[ \t]*(\n|$)", re.S | re.M)
 

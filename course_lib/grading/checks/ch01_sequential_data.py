@@ -1,7 +1,7 @@
 """Checks of chapter 01's exercises: `one_hot`, `next_step_pairs`, `pad_batch`."""
 import numpy as np
 
-from course_lib.checks.core import Case, Exercise, Hint
+from course_lib.grading.checks.core import Case, Exercise, Hint
 from course_lib.sequences import next_step_pairs, one_hot, pad_batch
 
 

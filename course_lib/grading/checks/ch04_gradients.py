@@ -5,7 +5,7 @@ against torch.nn.utils.clip_grad_norm_, the radius against eigenvalues computed 
 """
 import numpy as np
 
-from course_lib.checks.core import Case, Exercise, Hint
+from course_lib.grading.checks.core import Case, Exercise, Hint
 from course_lib.gradients import clip_grad_norm, hidden_jacobian_norms, spectral_radius
 
 

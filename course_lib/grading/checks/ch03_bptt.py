@@ -7,7 +7,7 @@ import numpy as np
 
 from course_lib.bptt import (logits_backward, numerical_gradient, relative_error, rnn_backward,
                              rnn_step_backward, sequence_loss_backward)
-from course_lib.checks.core import Case, Exercise, Hint
+from course_lib.grading.checks.core import Case, Exercise, Hint
 from course_lib.rnn import rnn_forward, rnn_step
 
 

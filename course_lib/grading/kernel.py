@@ -1,6 +1,6 @@
 """Kernel launcher for the grader: caps the kernel's memory, then starts an ordinary IPython kernel.
 
-    python -m course_lib.grading_kernel MEMORY_MB -f CONNECTION_FILE
+    python -m course_lib.grading.kernel MEMORY_MB -f CONNECTION_FILE
 
 The address-space limit makes a runaway allocation fail with MemoryError inside the learner's kernel
 instead of exhausting the machine.

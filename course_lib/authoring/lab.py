@@ -1,4 +1,4 @@
-"""Open the course in JupyterLab: `python -m course_lib.lab` (what `make lab` runs).
+"""Open the course in JupyterLab: `python -m course_lib.authoring.lab` (what `make lab` runs).
 
 Copies the exercises into work/ first, then starts JupyterLab at the repository root on chapter 00.
 Works as root (adds --allow-root) and without a display (does not try to open a browser; JupyterLab
@@ -7,7 +7,7 @@ prints the URL to open).
 import os
 import sys
 
-from course_lib.workspace import ROOT, main as make_workspace
+from course_lib.authoring.workspace import ROOT, main as make_workspace
 
 
 def lab_command(extra=(), root=ROOT):

@@ -18,7 +18,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from course_lib.probe import (CallTimeout, code_fingerprint, written_in_a_cell, last_line, limit_message, one_thread, standing_in,
+from course_lib.grading.probe import (CallTimeout, code_fingerprint, written_in_a_cell, last_line, limit_message, one_thread, standing_in,
                               time_limit)
 
 PASS, FAIL = "✓", "✗"

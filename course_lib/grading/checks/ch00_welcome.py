@@ -1,7 +1,7 @@
 """Checks of chapter 00's warm-up exercise, `running_mean`."""
 import numpy as np
 
-from course_lib.checks.core import Case, Exercise, Hint
+from course_lib.grading.checks.core import Case, Exercise, Hint
 from course_lib.welcome import running_mean
 
 

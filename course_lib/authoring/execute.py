@@ -16,7 +16,7 @@ from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
 
-from course_lib.build_exercises import ROOT, main as build_exercises
+from course_lib.authoring.build_exercises import ROOT, main as build_exercises
 
 CELL_TIMEOUT = 600  # as nbval's cell timeout in pyproject.toml: a hang guard, generous for a busy machine
 

@@ -5,7 +5,7 @@ torch's cross-entropy (to 1e-10).
 """
 import numpy as np
 
-from course_lib.checks.core import Case, Exercise, Hint
+from course_lib.grading.checks.core import Case, Exercise, Hint
 from course_lib.rnn import log_softmax, rnn_forward, rnn_logits, rnn_step, sequence_loss
 
 

@@ -9,7 +9,7 @@ import numpy as np
 import torch
 
 from course_lib.attention import causal_mask, multi_head_attention, scaled_dot_product_attention
-from course_lib.checks.core import Case, Exercise, Hint, as_numpy
+from course_lib.grading.checks.core import Case, Exercise, Hint, as_numpy
 
 
 def _numpy(value):

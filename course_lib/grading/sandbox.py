@@ -54,7 +54,7 @@ SYSTEM_PATHS = ("usr", "bin", "sbin", "lib", "lib32", "lib64", "libx32", "etc", 
 
 def _essential_paths():
     """Folders the kernel must be able to read: the Python installation and the course's code."""
-    course = Path(__file__).resolve().parent.parent
+    course = Path(__file__).resolve().parents[2]
     paths = {Path(sys.prefix), Path(sys.base_prefix), Path(sys.executable).resolve().parent, course}
     paths |= {Path(p) for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p}
     return sorted({p.resolve() for p in paths if p.exists()}, key=lambda p: len(p.parts))

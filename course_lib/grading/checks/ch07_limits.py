@@ -2,7 +2,7 @@
 import numpy as np
 import torch
 
-from course_lib.checks.core import Case, Exercise, Hint, as_numpy, telling_apart
+from course_lib.grading.checks.core import Case, Exercise, Hint, as_numpy, telling_apart
 from course_lib.seq2seq import greedy_decode, sequence_accuracy
 
 V = 6

@@ -5,11 +5,11 @@
 import io
 from contextlib import redirect_stdout
 
-from course_lib.probe import graded_names_used
-from course_lib.checks.core import (Case, CheckResult, Exercise, Hint, Outcome, Report, compare_values,
+from course_lib.grading.probe import graded_names_used
+from course_lib.grading.checks.core import (Case, CheckResult, Exercise, Hint, Outcome, Report, compare_values,
                                     evaluate, is_reference, judge, run_case, run_checks,
                                     run_checks_without_reference)
-from course_lib.checks import ch00_welcome, ch01_sequential_data, ch02_rnn_cell, ch03_bptt, ch04_gradients, ch05_lstm, ch06_applications, ch07_limits, ch08_positions, ch09_attention, ch10_capstone
+from course_lib.grading.checks import ch00_welcome, ch01_sequential_data, ch02_rnn_cell, ch03_bptt, ch04_gradients, ch05_lstm, ch06_applications, ch07_limits, ch08_positions, ch09_attention, ch10_capstone
 
 CHAPTERS = {
     "00_welcome": ch00_welcome.EXERCISES,

@@ -2,7 +2,7 @@
 import numpy as np
 import torch
 
-from course_lib.checks.core import Case, Exercise, Hint, as_numpy
+from course_lib.grading.checks.core import Case, Exercise, Hint, as_numpy
 from course_lib.positions import is_permutation_equivariant, sinusoidal_positions
 
 

@@ -1,4 +1,4 @@
-"""A Gradescope autograder for one chapter: `python -m course_lib.gradescope 01 --out build/` writes
+"""A Gradescope autograder for one chapter: `python -m course_lib.grading.gradescope 01 --out build/` writes
 `build/autograder.zip`, to upload as the assignment's autograder (the "Ubuntu 22.04" base image).
 
 The zip holds, at its root, `setup.sh` (run once by Gradescope to build the image: Python 3.11, the CPU build
@@ -19,9 +19,9 @@ import time
 import zipfile
 from pathlib import Path
 
-from course_lib.checks import CHAPTERS
+from course_lib.grading.checks import CHAPTERS
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 LOCK = "requirements-lock.txt"
 ROOT_DEFAULT = "/autograder"
 # Settings for Gradescope's default container (768 MB, half a CPU). memory_mb caps the kernel's address space,
@@ -62,7 +62,7 @@ export PYTHONPATH="$ROOT/source/course${{PYTHONPATH:+:$PYTHONPATH}}"
 export COURSE_THREADS={threads} OMP_NUM_THREADS={threads} MKL_NUM_THREADS={threads} OPENBLAS_NUM_THREADS={threads}
 mkdir -p "$ROOT/results"
 rm -f "$ROOT/results/results.json"
-"$PYTHON" -m course_lib.gradescope run --root "$ROOT" --config "$ROOT/source/autograder.json"
+"$PYTHON" -m course_lib.grading.gradescope run --root "$ROOT" --config "$ROOT/source/autograder.json"
 if [ ! -s "$ROOT/results/results.json" ]; then
   echo '{{"score": 0, "output": "The autograder stopped before it could grade your notebook: please tell your instructor.", "tests": []}}' > "$ROOT/results/results.json"
 fi
@@ -135,7 +135,7 @@ def _submitted_notebooks(folder):
 
 def grade_submission(root, config, seed=None):
     """The results.json content for the submission in `root/submission`."""
-    from course_lib.grade import Limits, grade_notebook
+    from course_lib.grading.grade import Limits, grade_notebook
     seed = secrets.randbelow(2**31) if seed is None else int(seed)
     folder = Path(root) / "submission"
     notebooks = _submitted_notebooks(folder)
@@ -177,14 +177,14 @@ def run(root, config_path, seed=None):
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["run"]:
-        parser = argparse.ArgumentParser(prog="python -m course_lib.gradescope run")
+        parser = argparse.ArgumentParser(prog="python -m course_lib.grading.gradescope run")
         parser.add_argument("--root", default=ROOT_DEFAULT)
         parser.add_argument("--config", required=True)
         parser.add_argument("--seed", type=int)
         args = parser.parse_args(argv[1:])
         run(args.root, args.config, args.seed)
         return 0
-    parser = argparse.ArgumentParser(prog="python -m course_lib.gradescope",
+    parser = argparse.ArgumentParser(prog="python -m course_lib.grading.gradescope",
                                      description="Write a Gradescope autograder (autograder.zip) for one chapter.")
     parser.add_argument("chapter", help="the chapter, e.g. 01 or 01_sequential_data")
     parser.add_argument("--out", required=True, metavar="DIR", help="where autograder.zip goes")
@@ -194,7 +194,7 @@ def main(argv=None):
     try:
         target = build(args.chapter, args.out, **{k: getattr(args, k) for k in DEFAULTS})
     except ValueError as exc:
-        print(f"course_lib.gradescope: {exc}", file=sys.stderr)
+        print(f"course_lib.grading.gradescope: {exc}", file=sys.stderr)
         return 2
     print(f"wrote {target}")
     return 0
