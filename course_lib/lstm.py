@@ -18,7 +18,7 @@ with b: (4H,) playing the role of torch's b_ih + b_hh.
 """
 import numpy as np
 
-from course_lib.validation import as_array, require_finite
+from course_lib.validation import real_array, shapes
 
 GATES = ("i", "f", "g", "o")
 
@@ -27,39 +27,14 @@ def sigmoid(z):
     return 0.5 * (1.0 + np.tanh(0.5 * z))  # the same function, without overflow for large |z|
 
 
-def _checked(name, value, ndim, meaning):
-    arr = as_array(name, value, ndim=ndim, meaning=meaning)
-    if arr.dtype == np.bool_ or not (np.issubdtype(arr.dtype, np.floating) or np.issubdtype(arr.dtype, np.integer)):
-        raise TypeError(f"{name} must hold real numbers, got dtype {arr.dtype}.")
-    return require_finite(name, arr.astype(np.float64, copy=False))
-
-
-def _check_weights(W, b, D):
-    W = _checked("W", W, 2, "(D + H, 4H)")
-    if W.shape[1] % 4:
-        raise ValueError(f"W must have shape (D + H, 4H): its {W.shape[1]} columns are not a multiple of 4.")
-    H = W.shape[1] // 4
-    if W.shape[0] != D + H:
-        raise ValueError(f"W must have shape (D + H, 4H) = ({D + H}, {4 * H}) for D = {D} inputs and H = {H}, got {W.shape}.")
-    b = _checked("b", b, 1, "(4H,)")
-    if b.shape != (4 * H,):
-        raise ValueError(f"b must have shape (4H,) = ({4 * H},), got {b.shape}.")
-    return W, b, H
-
-
+@shapes(x_t="(B, D)", W="(D + H, 4H)", b="(4H,)", h_prev="(B, H)", c_prev="(B, H)")
 def lstm_step(x_t, h_prev, c_prev, W, b):
     """One LSTM step.
 
     x_t: (B, D); h_prev, c_prev: (B, H); W: (D + H, 4H) with gate blocks i, f, g, o; b: (4H,).
     returns (h_t, c_t, cache): h_t, c_t (B, H); cache = {"xh", "c_prev", "i", "f", "g", "o", "c_t", "W"}.
     """
-    x_t = _checked("x_t", x_t, 2, "(B, D)")
-    W, b, H = _check_weights(W, b, x_t.shape[1])
-    h_prev = _checked("h_prev", h_prev, 2, "(B, H)")
-    c_prev = _checked("c_prev", c_prev, 2, "(B, H)")
-    for name, arr in (("h_prev", h_prev), ("c_prev", c_prev)):
-        if arr.shape != (x_t.shape[0], H):
-            raise ValueError(f"{name} must have shape (B, H) = {(x_t.shape[0], H)}, got {arr.shape}.")
+    H = h_prev.shape[1]
     xh = np.concatenate([x_t, h_prev], axis=1)            # (B, D + H)
     z = xh @ W + b                                        # (B, 4H)
     i, f, o = sigmoid(z[:, :H]), sigmoid(z[:, H:2 * H]), sigmoid(z[:, 3 * H:])
@@ -79,14 +54,14 @@ def lstm_forward(x, h0, c0, W, b):
     return hs, (h, c)
 
 
+@shapes(x="(T, B, D)", W="(D + H, 4H)", b="(4H,)", h0="(B, H)", c0="(B, H)")
 def lstm_trace(x, h0, c0, W, b):
     """lstm_forward, plus every step's gates: returns (hs, (h_{T-1}, c_{T-1}), gates) where
     gates = {"i", "f", "g", "o", "c"}, each (T, B, H), entry t for step t."""
-    x = _checked("x", x, 3, "(T, B, D)")
     h, c = h0, c0
     hs, trace = [], {k: [] for k in GATES + ("c",)}
-    for t in range(x.shape[0]):
-        h, c, cache = lstm_step(x[t], h, c, W, b)
+    for x_t in x:
+        h, c, cache = lstm_step.unchecked(x_t, h, c, W, b)  # the arrays were checked once, above
         hs.append(h)
         for k in GATES:
             trace[k].append(cache[k])
@@ -167,7 +142,7 @@ def lstm_belt_norms(x, W, b, h0=None, c0=None):
 
     returns norms: (T + 1,) indexed like `lstm_state_jacobian_norms` (norms[t + 1] for c_t, norms[T] = 1).
     """
-    x = _checked("x", x, 3, "(T, 1, D)")
+    x = real_array("x", x, 3, "(T, 1, D)")
     if x.shape[1] != 1:
         raise ValueError(f"x must hold one sequence, shape (T, 1, D); got batch size {x.shape[1]}.")
     H = np.shape(W)[1] // 4

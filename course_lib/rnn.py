@@ -10,31 +10,10 @@ every time step. Forward functions return `(out, cache)`; chapter 03's backward 
 """
 import numpy as np
 
-from course_lib.validation import as_array, as_index_array, require_finite
+from course_lib.validation import as_index_array, real_array, shapes
 
 
-def _float_array(name, value, ndim, meaning):
-    arr = as_array(name, value, ndim=ndim, meaning=meaning)
-    if not (np.issubdtype(arr.dtype, np.floating) or np.issubdtype(arr.dtype, np.integer)) or arr.dtype == np.bool_:
-        raise TypeError(f"{name} must hold real numbers, got dtype {arr.dtype}.")
-    return require_finite(name, arr.astype(np.float64, copy=False))
-
-
-def _expect_shape(name, arr, shape, meaning):
-    if arr.shape != tuple(shape):
-        raise ValueError(f"{name} must have shape {meaning} = {tuple(shape)}, got {arr.shape}.")
-
-
-def _check_cell_weights(W_xh, W_hh, b_h):
-    W_xh = _float_array("W_xh", W_xh, 2, "(D, H)")
-    H = W_xh.shape[1]
-    W_hh = _float_array("W_hh", W_hh, 2, "(H, H)")
-    _expect_shape("W_hh", W_hh, (H, H), "(H, H)")
-    b_h = _float_array("b_h", b_h, 1, "(H,)")
-    _expect_shape("b_h", b_h, (H,), "(H,)")
-    return W_xh, W_hh, b_h
-
-
+@shapes(W_xh="(D, H)", W_hh="(H, H)", b_h="(H,)", x_t="(B, D)", h_prev="(B, H)")
 def rnn_step(x_t, h_prev, W_xh, W_hh, b_h):
     """One time step of the RNN cell.
 
@@ -42,17 +21,11 @@ def rnn_step(x_t, h_prev, W_xh, W_hh, b_h):
     W_xh: (D, H); W_hh: (H, H); b_h: (H,).
     returns (h_t, cache): h_t (B, H); cache = (x_t, h_prev, W_xh, W_hh, h_t), the very arrays used.
     """
-    W_xh, W_hh, b_h = _check_cell_weights(W_xh, W_hh, b_h)
-    D, H = W_xh.shape
-    x_t = _float_array("x_t", x_t, 2, "(B, D)")
-    if x_t.shape[1] != D:
-        raise ValueError(f"x_t must have shape (B, D) with D = {D} to match W_xh {W_xh.shape}, got {x_t.shape}.")
-    h_prev = _float_array("h_prev", h_prev, 2, "(B, H)")
-    _expect_shape("h_prev", h_prev, (x_t.shape[0], H), "(B, H)")
     h_t = np.tanh(x_t @ W_xh + h_prev @ W_hh + b_h)
     return h_t, (x_t, h_prev, W_xh, W_hh, h_t)
 
 
+@shapes(W_xh="(D, H)", W_hh="(H, H)", b_h="(H,)", x="(T, B, D)", h0="(B, H)")
 def rnn_forward(x, h0, W_xh, W_hh, b_h):
     """Run the cell over a whole sequence, with the same weights at every step.
 
@@ -60,32 +33,20 @@ def rnn_forward(x, h0, W_xh, W_hh, b_h):
     returns (hs, cache): hs (T, B, H) with hs[t] = h_t, the state after reading x[t]; cache = {"x", "h0", "W_xh", "W_hh", "b_h",
     "hs", "steps"} where steps[t] is rnn_step's cache at step t.
     """
-    W_xh, W_hh, b_h = _check_cell_weights(W_xh, W_hh, b_h)
-    x = _float_array("x", x, 3, "(T, B, D)")
-    if x.shape[2] != W_xh.shape[0]:
-        raise ValueError(f"x must have shape (T, B, D) with D = {W_xh.shape[0]} to match W_xh {W_xh.shape}, got {x.shape}.")
-    h0 = _float_array("h0", h0, 2, "(B, H)")
-    _expect_shape("h0", h0, (x.shape[1], W_xh.shape[1]), "(B, H)")
-    hs = np.empty((x.shape[0], x.shape[1], W_xh.shape[1]))
-    steps, h = [], h0
-    for t in range(x.shape[0]):
-        h, step_cache = rnn_step(x[t], h, W_xh, W_hh, b_h)
-        hs[t] = h
+    h, steps = h0, []
+    for x_t in x:
+        h, step_cache = rnn_step.unchecked(x_t, h, W_xh, W_hh, b_h)  # the arrays were checked once, above
         steps.append(step_cache)
+    hs = np.stack([cache[-1] for cache in steps]) if steps else np.empty((0, *h0.shape))
     return hs, {"x": x, "h0": h0, "W_xh": W_xh, "W_hh": W_hh, "b_h": b_h, "hs": hs, "steps": steps}
 
 
+@shapes(hs="(T, B, H)", W_hy="(H, V)", b_y="(V,)")
 def rnn_logits(hs, W_hy, b_y):
     """Output layer at every step: y_t = h_t @ W_hy + b_y.
 
     hs: (T, B, H); W_hy: (H, V); b_y: (V,). returns logits (T, B, V).
     """
-    hs = _float_array("hs", hs, 3, "(T, B, H)")
-    W_hy = _float_array("W_hy", W_hy, 2, "(H, V)")
-    if W_hy.shape[0] != hs.shape[2]:
-        raise ValueError(f"W_hy must have shape (H, V) with H = {hs.shape[2]} to match hs {hs.shape}, got {W_hy.shape}.")
-    b_y = _float_array("b_y", b_y, 1, "(V,)")
-    _expect_shape("b_y", b_y, (W_hy.shape[1],), "(V,)")
     return hs @ W_hy + b_y
 
 
@@ -97,7 +58,7 @@ def log_softmax(logits, axis=-1):
 
 def step_losses(logits, targets):
     """Cross-entropy at every step, averaged over the batch: returns (T,). Their sum is sequence_loss."""
-    logits = _float_array("logits", logits, 3, "(T, B, V)")
+    logits = real_array("logits", logits, 3, "(T, B, V)")
     targets = as_index_array("targets", targets, logits.shape[2])
     if targets.shape != logits.shape[:2]:
         raise ValueError(f"targets must have shape (T, B) = {logits.shape[:2]} to match logits {logits.shape}, got {targets.shape}.")
@@ -144,7 +105,7 @@ def per_position_forward(x, h0, params):
     x: (T, B, D); h0: (B, H), the initial state h_{-1}; params: list of per-position weight dicts.
     returns hs (T, B, H).
     """
-    x = _float_array("x", x, 3, "(T, B, D)")
+    x = real_array("x", x, 3, "(T, B, D)")
     if x.shape[0] > len(params):
         raise ValueError(f"this per-position model has weights for {len(params)} steps, got a sequence of {x.shape[0]}.")
     h, hs = h0, []

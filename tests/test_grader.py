@@ -262,7 +262,7 @@ def test_single_notebook_json_is_gradescope_format(tmp_path):
 def test_a_kernel_that_dies_before_its_first_reply_is_started_again(tmp_path, monkeypatch):
     """A start that fails is the machine's fault (no code of the submission has run yet): the grader tries
     again instead of scoring a correct notebook 0; a kernel that never starts still gets a readable note."""
-    from course_lib import grade as grade_module
+    from course_lib.grading import grade as grade_module
     real = grade_module.NotebookRun._new_client
     starts = {"n": 0}
 
