@@ -100,39 +100,28 @@ def torch_lstm_from_params(W, b):
 
 def lstm_state_jacobian_norms(x, W, b, h0=None, c0=None):
     """For ONE sequence x: (T, 1, D), the spectral norms of the full Jacobian d c_{T-1} / d c_t for
-    t = -1..T-1, computed by torch autograd through every path (the cell state *and* the hidden state h).
+    t = -1..T-1 (h_t held, as a state of its own), computed by torch autograd through every path (the cell
+    state *and* the hidden state h), on torch's LSTM with the same weights (`torch_lstm_from_params`).
 
     returns norms: (T + 1,) with norms[t + 1] for c_t: norms[0] for the initial state c_{-1} (the argument
     c0, zeros by default; h0 likewise) and norms[T] = 1 (d c_{T-1} / d c_{T-1} = I).
     """
     import torch
-    T = np.shape(x)[0]
-    H = np.shape(W)[1] // 4
-    Wt, bt, xt = (torch.from_numpy(np.asarray(a, dtype=np.float64)) for a in (W, b, x))
-    h0 = torch.zeros(1, H, dtype=torch.float64) if h0 is None else torch.from_numpy(h0)
-    c0 = torch.zeros(1, H, dtype=torch.float64) if c0 is None else torch.from_numpy(c0)
-
-    def step(h, c, k):
-        z = torch.cat([xt[k], h], 1) @ Wt + bt
-        i, f, o = torch.sigmoid(z[:, :H]), torch.sigmoid(z[:, H:2 * H]), torch.sigmoid(z[:, 3 * H:])
-        c = f * c + i * torch.tanh(z[:, 2 * H:3 * H])
-        return o * torch.tanh(c), c
-
-    states = [(h0, c0)]
+    lstm = torch_lstm_from_params(W, b)
+    T, H = np.shape(x)[0], lstm.hidden_size
+    x = torch.from_numpy(np.asarray(x, dtype=np.float64))
+    h, c = (torch.zeros(1, 1, H, dtype=torch.float64) if s is None else torch.from_numpy(np.asarray(s, dtype=np.float64))[None]
+            for s in (h0, c0))
+    # A zero added to each c_t before the next step reads it: the gradient at that zero is d c_{T-1} / d c_t,
+    # so one forward pass and H backward passes (one per row) give every Jacobian at once.
+    probes = [torch.zeros(1, 1, H, dtype=torch.float64, requires_grad=True) for _ in range(T + 1)]
+    c = c + probes[0]
     for k in range(T):
-        states.append(step(*states[-1], k))
-
-    def c_last(c_t, t):
-        h, c = states[t][0], c_t
-        for k in range(t, T):
-            h, c = step(h, c, k)
-        return c
-
-    norms = np.empty(T + 1)
-    for t in range(T + 1):
-        J = torch.autograd.functional.jacobian(lambda c: c_last(c, t), states[t][1].detach())[0, :, 0, :]
-        norms[t] = torch.linalg.matrix_norm(J, ord=2).item()
-    return norms
+        _, (h, c) = lstm(x[k:k + 1], (h, c))
+        c = c + probes[k + 1]
+    rows = [torch.autograd.grad(c[0, 0, j], probes, retain_graph=True) for j in range(H)]
+    return np.array([torch.linalg.matrix_norm(torch.stack([row[t][0, 0] for row in rows]), ord=2).item()
+                     for t in range(T + 1)])
 
 
 def lstm_belt_norms(x, W, b, h0=None, c0=None):
