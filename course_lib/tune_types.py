@@ -42,16 +42,16 @@ class TuneTypeClassifier(torch.nn.Module):
     x: (T, B) ids, mask: (T, B) -> logits (B, n_kinds).
 
     reader: "lstm" (chapter 06), "rnn" (a vanilla tanh RNN) or "attention" (one causal block of chapter
-    10: sinusoidal positions, attention_block, mlp_block)."""
+    10: sinusoidal positions for up to max_len characters, attention_block, mlp_block)."""
 
-    def __init__(self, vocab_size, n_kinds=len(KINDS), hidden=64, embed=16, reader="lstm"):
+    def __init__(self, vocab_size, n_kinds=len(KINDS), hidden=64, embed=16, reader="lstm", max_len=512):
         super().__init__()
-        self.reader_kind = reader
+        self.reader_kind, self.max_len = reader, max_len
         if reader == "attention":
             self.embed = torch.nn.Embedding(vocab_size, hidden)
             attention, mlp = init_block_params(hidden, torch.Generator().manual_seed(int(torch.randint(2 ** 31, (1,)))))
             self.attention, self.mlp = torch.nn.ParameterDict(attention), torch.nn.ParameterDict(mlp)
-            self.register_buffer("positions", sinusoidal_positions(512, hidden), persistent=False)
+            self.register_buffer("positions", sinusoidal_positions(max_len, hidden), persistent=False)
         elif reader in ("lstm", "rnn"):
             self.embed = torch.nn.Embedding(vocab_size, embed)
             self.recurrent = (torch.nn.LSTM if reader == "lstm" else torch.nn.RNN)(embed, hidden)
@@ -61,6 +61,8 @@ class TuneTypeClassifier(torch.nn.Module):
 
     def states(self, x):
         if self.reader_kind == "attention":
+            if len(x) > self.max_len:
+                raise ValueError(f"the attention reader has positions for max_len = {self.max_len} characters, got T = {len(x)}.")
             h = self.embed(x) + self.positions[:len(x), None, :]
             return mlp_block(attention_block(h, self.attention, n_heads=4), self.mlp)
         return self.recurrent(self.embed(x))[0]

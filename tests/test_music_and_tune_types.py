@@ -7,7 +7,7 @@ import torch
 
 from course_lib.music import (SAMPLE_RATE, check_tune, parse_abc_tune, synthesize, tune_bars, tune_notes, unbalanced,
                                valid_share, wrong_bars)
-from course_lib.tune_types import KINDS, confusion_matrix, labelled, majority_accuracy, masked_mean, notes_batch
+from course_lib.tune_types import KINDS, TuneTypeClassifier, confusion_matrix, labelled, majority_accuracy, masked_mean, notes_batch
 from course_lib.tunes import Vocab, load_tunes, split_tunes
 
 REEL = "M:C|\nL:1/8\nK:G\n" + "|".join(["GABc dBGB"] * 10) + "|]\n"
@@ -120,3 +120,10 @@ def test_masked_mean_confusion_matrix_and_majority():
     counts = confusion_matrix(torch.tensor([0, 1, 1, 3]), torch.tensor([0, 0, 1, 3]))
     assert counts.sum() == 4 and counts[0, 1] == 1 and np.trace(counts) == 3
     assert majority_accuracy(torch.tensor([2, 2, 1]), torch.tensor([2, 0, 2, 2])) == 0.75
+
+
+def test_the_attention_reader_says_when_a_tune_is_longer_than_its_positions():
+    model = TuneTypeClassifier(11, reader="attention", hidden=8, max_len=6)
+    assert model(torch.zeros(6, 2, dtype=torch.long), torch.ones(6, 2, dtype=torch.bool)).shape == (2, 4)
+    with pytest.raises(ValueError, match="positions for max_len = 6 characters, got T = 7"):
+        model(torch.zeros(7, 2, dtype=torch.long), torch.ones(7, 2, dtype=torch.bool))
