@@ -79,7 +79,7 @@ def tune_bars(text):
     neighbours'.
     """
     meter, unit = None, Fraction(1, 8)
-    bars, length, left, has_notes, pending = [], Fraction(0), "", False, ""
+    bars, length, left, has_notes = [], Fraction(0), "", False
     tuplet_scale, tuplet_left, next_scale, last = Fraction(1), 0, Fraction(1), None
 
     def close(barline):

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from course_lib.music import (SAMPLE_RATE, check_tune, parse_abc_tune, synthesize, tune_bars, tune_notes, unbalanced,
-                               valid_share, wrong_bars)
+                               wrong_bars)
 from course_lib.tune_types import KINDS, TuneTypeClassifier, confusion_matrix, labelled, majority_accuracy, masked_mean, notes_batch
 from course_lib.tunes import Vocab, load_tunes, split_tunes
 

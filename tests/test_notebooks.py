@@ -9,7 +9,7 @@ from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
 from course_lib.authoring.build_exercises import exercise_notebook, expected_exercises, strip_source
-from course_lib.grading.checks import CHAPTERS, EXERCISES, run_checks
+from course_lib.grading.checks import CHAPTERS, run_checks
 
 ROOT = Path(__file__).resolve().parent.parent
 STEMS = sorted(p.stem for p in (ROOT / "solutions").glob("*.ipynb"))

@@ -1,7 +1,6 @@
 """Chapter 08: sinusoidal codes, permutation equivariance, and the order task's claims."""
 import math
 
-import numpy as np
 import pytest
 import torch
 

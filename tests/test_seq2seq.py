@@ -1,7 +1,6 @@
 """Chapter 07: the encoder-decoder, greedy decoding, sequence accuracy, and the timing helper."""
 import json
 
-import numpy as np
 import pytest
 import torch
 
