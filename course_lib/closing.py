@@ -37,7 +37,7 @@ import torch
 from course_lib.language_model import (TUNE_HEADERS, CharLM, LMBudget, held_out_bits_per_char, sample_tunes,
                                        train_language_model)
 from course_lib.memory import LAGS, cell_summary, clearly_better, longest_solved
-from course_lib.reproducibility import seed_everything
+from course_lib.reproducibility import course_threads, seeded
 from course_lib.transformer import AttentionLM
 from course_lib.tune_types import TuneTypeClassifier, labelled, majority_accuracy, notes_batch, predict, train_classifier
 from course_lib.tunes import load_split, split_tunes
@@ -118,10 +118,10 @@ def train_music_model(name, seed=0, progress=False, budget=None, data="train"):
     vocab, train_ids, test_ids, _, _ = tune_data()
     train_ids, scored_ids = (train_ids, test_ids) if data == "train" else selection_data()
     budget = replace(budget or MUSIC_BUDGETS[name], seed=seed)
-    seed_everything(budget.seed)
-    model = make_music_model(name, len(vocab), budget)
-    history = train_language_model(model, train_ids, budget, progress=progress)
-    return model, history, held_out_bits_per_char(model, scored_ids)
+    with seeded(budget.seed, threads=course_threads()):  # the course's thread count, for the stored numbers
+        model = make_music_model(name, len(vocab), budget)
+        history = train_language_model(model, train_ids, budget, progress=progress)
+        return model, history, held_out_bits_per_char(model, scored_ids)
 
 
 def budget_settings(budget):
@@ -159,11 +159,11 @@ def tune_type_accuracy(reader, seed=0, steps=CLASSIFIER_STEPS):
     test_tunes, y_test = labelled(test)
     x_train, m_train = notes_batch(train_tunes, vocab)
     x_test, m_test = notes_batch(test_tunes, vocab)
-    seed_everything(seed)
-    model = TuneTypeClassifier(len(vocab), reader=reader)
-    train_classifier(model, (x_train, m_train), y_train, batch_axis=1, steps=steps, seed=seed)
-    accuracy = float((predict(model, x_test, m_test) == y_test).float().mean())
-    return accuracy, majority_accuracy(y_train, y_test)
+    with seeded(seed, threads=course_threads()):
+        model = TuneTypeClassifier(len(vocab), reader=reader)
+        train_classifier(model, (x_train, m_train), y_train, batch_axis=1, steps=steps, seed=seed)
+        accuracy = float((predict(model, x_test, m_test) == y_test).float().mean())
+        return accuracy, majority_accuracy(y_train, y_test)
 
 
 def n_test_tunes():

@@ -22,6 +22,7 @@ import torch
 import torch.nn.functional as F
 
 from course_lib.attention import causal_mask, init_attention_params, multi_head_attention
+from course_lib.reproducibility import seeded
 
 TRAINING_LAYERS = ("RNN", "attention (course)", "attention (sdpa)")
 GENERATION_LAYERS = (*TRAINING_LAYERS, "attention (sdpa, cached)")
@@ -56,9 +57,9 @@ class Layers:
 
     def __init__(self, d_model=64, n_heads=4, seed=0):
         generator = torch.Generator().manual_seed(seed)
-        torch.manual_seed(seed)
         self.d_model, self.n_heads = d_model, n_heads
-        self.rnn = torch.nn.RNN(d_model, d_model)
+        with seeded(seed):  # torch initialises the RNN from its global generator: seeded, then restored
+            self.rnn = torch.nn.RNN(d_model, d_model)
         self.params = {k: v.requires_grad_() for k, v in init_attention_params(d_model, generator).items()}
 
     def _heads(self, y):  # (T, B, d_model) -> (B, n_heads, T, d_k)

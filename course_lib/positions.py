@@ -15,6 +15,8 @@ import math
 
 import torch
 
+from course_lib.reproducibility import seeded
+
 
 def sinusoidal_positions(T, d_model):
     """Sinusoidal position codes. T >= 1 positions, d_model even. returns PE: (T, d_model) float32."""
@@ -130,17 +132,17 @@ def which_first_task(T, B, rng, n_symbols=8):
 
 def train_order_classifier(positions, T=12, steps=400, batch=64, lr=3e-3, seed=0, max_len=64):
     """Train an OrderClassifier on which_first_task at length T. returns the trained model."""
-    torch.manual_seed(seed)
-    rng = torch.Generator().manual_seed(seed)
-    model = OrderClassifier(8, positions=positions, max_len=max_len)
-    opt = torch.optim.Adam(model.parameters(), lr=lr)
-    for _ in range(steps):
-        tokens, labels = which_first_task(T, batch, rng)
-        loss = torch.nn.functional.cross_entropy(model(tokens), labels)
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-    return model
+    with seeded(seed):
+        rng = torch.Generator().manual_seed(seed)
+        model = OrderClassifier(8, positions=positions, max_len=max_len)
+        opt = torch.optim.Adam(model.parameters(), lr=lr)
+        for _ in range(steps):
+            tokens, labels = which_first_task(T, batch, rng)
+            loss = torch.nn.functional.cross_entropy(model(tokens), labels)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+        return model
 
 
 def order_accuracy(model, T, seed=1, n=2000):

@@ -1,4 +1,5 @@
 """Seeding, thread count and device choice: one call makes a notebook's numbers the same on every run."""
+import contextlib
 import os
 import platform
 import random
@@ -48,6 +49,28 @@ def seed_everything(seed=0, threads=None):
     import torch
     torch.manual_seed(seed)
     return np.random.default_rng(seed)
+
+
+@contextlib.contextmanager
+def seeded(seed, threads=None):
+    """`seed_everything(seed, threads)` for the code inside the block only: afterwards the caller's random
+    states (Python, NumPy, torch) and thread counts are what they were before. The course's functions that
+    build or train models run inside one, so that calling them never reseeds or re-threads the learner's
+    session. threads: None keeps torch's current count. Yields the NumPy Generator seed_everything returns.
+
+        with seeded(0) as rng:
+            model = make_model()   # torch's initialisation draws from the seeded global generator
+    """
+    import torch
+    from threadpoolctl import threadpool_limits
+    python_state, numpy_state, torch_threads = random.getstate(), np.random.get_state(), torch.get_num_threads()
+    with torch.random.fork_rng(), threadpool_limits(limits=None):  # both restore what they saw on exit
+        try:
+            yield seed_everything(seed, threads=torch_threads if threads is None else threads)
+        finally:
+            random.setstate(python_state)
+            np.random.set_state(numpy_state)
+            torch.set_num_threads(torch_threads)
 
 
 def get_device():

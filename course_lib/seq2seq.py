@@ -11,6 +11,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from course_lib.reproducibility import seeded
+
 START_TOKEN = 0  # the id the decoder reads first (no symbol uses it: symbols are 1..n_symbols)
 
 
@@ -84,8 +86,8 @@ class EncoderDecoder(torch.nn.Module):
 
 
 def train_reverse(model, lengths, steps=1500, batch=64, lr=3e-3, seed=0, n_symbols=8):
-    """Teacher-forced training on the reverse task, one random length from `lengths` per batch."""
-    torch.manual_seed(seed)
+    """Teacher-forced training on the reverse task, one random length from `lengths` per batch.
+    seed: the batches' draws (the model was initialised by the caller); nothing global is reseeded."""
     rng = torch.Generator().manual_seed(seed)
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     for _ in range(steps):
@@ -109,9 +111,9 @@ BOTTLENECK_FILE = REVERSE_FILE.with_name("bottleneck_sweep.json")
 def reverse_curve(model_class, hidden=32, steps=1500, seed=0):
     """The bottleneck benchmark: build model_class(hidden=...) from `seed`, train it on the reverse task
     (lengths 2-16), return ({L: sequence accuracy}, the trained model)."""
-    torch.manual_seed(seed)
-    model = train_reverse(model_class(hidden=hidden), REVERSE_TRAIN_LENGTHS, steps=steps, seed=seed)
-    return accuracy_by_length(model, REVERSE_TEST_LENGTHS), model
+    with seeded(seed):
+        model = train_reverse(model_class(hidden=hidden), REVERSE_TRAIN_LENGTHS, steps=steps, seed=seed)
+        return accuracy_by_length(model, REVERSE_TEST_LENGTHS), model
 
 
 def accuracy_by_length(model, lengths, n=500, seed=1, n_symbols=8):

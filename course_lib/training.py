@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from course_lib.reproducibility import seeded
 from course_lib.tasks import adding_problem, recall_task
 
 
@@ -78,21 +79,21 @@ def train_recall(make_encoder, lag, budget=RecallBudget(), return_model=False):
     """Train encoder + read-out on the recall task at one lag; returns accuracy on fresh sequences
     (and the trained model, with return_model=True). budget.seed sets the initialisation, the training
     sequences and the scored sequences, so two seeds never share a draw of the task."""
-    torch.manual_seed(budget.seed)
-    rng = np.random.default_rng([budget.seed, lag])
-    model = LastStateHead(make_encoder(budget.n_symbols + 1, budget.hidden), budget.hidden, budget.n_symbols)
-    opt = torch.optim.Adam(model.parameters(), lr=budget.lr)
-    for _ in range(budget.steps):
-        x, y = recall_task(lag, budget.batch, rng, budget.n_symbols)
-        loss = torch.nn.functional.cross_entropy(model(torch.from_numpy(x)), torch.from_numpy(y))
-        opt.zero_grad()
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), budget.max_norm)
-        opt.step()
-    with torch.no_grad():
-        x, y = recall_task(lag, budget.eval_size, rng, budget.n_symbols)
-        accuracy = float((model(torch.from_numpy(x)).argmax(-1).numpy() == y).mean())
-    return (accuracy, model) if return_model else accuracy
+    with seeded(budget.seed):  # initialisation from the seed, the caller's random state untouched
+        rng = np.random.default_rng([budget.seed, lag])
+        model = LastStateHead(make_encoder(budget.n_symbols + 1, budget.hidden), budget.hidden, budget.n_symbols)
+        opt = torch.optim.Adam(model.parameters(), lr=budget.lr)
+        for _ in range(budget.steps):
+            x, y = recall_task(lag, budget.batch, rng, budget.n_symbols)
+            loss = torch.nn.functional.cross_entropy(model(torch.from_numpy(x)), torch.from_numpy(y))
+            opt.zero_grad()
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), budget.max_norm)
+            opt.step()
+        with torch.no_grad():
+            x, y = recall_task(lag, budget.eval_size, rng, budget.n_symbols)
+            accuracy = float((model(torch.from_numpy(x)).argmax(-1).numpy() == y).mean())
+        return (accuracy, model) if return_model else accuracy
 
 
 def train_adding(radius, lr, clip, steps=300, T=40, H=32, batch=32, seed=0):
@@ -101,21 +102,21 @@ def train_adding(radius, lr, clip, steps=300, T=40, H=32, batch=32, seed=0):
     clip: max global gradient norm, or None for no clipping.
     returns {"losses": (steps,) training MSE, "grad_norms": (steps,) global norm before clipping}.
     """
-    torch.manual_seed(seed)
-    rng = np.random.default_rng(seed)
-    model = LastStateHead(rnn_encoder(2, H), H, 1)
-    with torch.no_grad():
-        W = model.encoder.weight_hh_l0
-        W.mul_(radius / torch.linalg.eigvals(W).abs().max())
-    opt = torch.optim.SGD(model.parameters(), lr=lr)
-    losses, norms = [], []
-    for _ in range(steps):
-        x, y = adding_problem(T, batch, rng)
-        loss = ((model(torch.from_numpy(x)).squeeze(-1) - torch.from_numpy(y)) ** 2).mean()
-        opt.zero_grad()
-        loss.backward()
-        norm = torch.nn.utils.clip_grad_norm_(model.parameters(), clip if clip else float("inf"))
-        opt.step()
-        losses.append(loss.item())
-        norms.append(norm.item())
-    return {"losses": np.array(losses), "grad_norms": np.array(norms)}
+    with seeded(seed):
+        rng = np.random.default_rng(seed)
+        model = LastStateHead(rnn_encoder(2, H), H, 1)
+        with torch.no_grad():
+            W = model.encoder.weight_hh_l0
+            W.mul_(radius / torch.linalg.eigvals(W).abs().max())
+        opt = torch.optim.SGD(model.parameters(), lr=lr)
+        losses, norms = [], []
+        for _ in range(steps):
+            x, y = adding_problem(T, batch, rng)
+            loss = ((model(torch.from_numpy(x)).squeeze(-1) - torch.from_numpy(y)) ** 2).mean()
+            opt.zero_grad()
+            loss.backward()
+            norm = torch.nn.utils.clip_grad_norm_(model.parameters(), clip if clip else float("inf"))
+            opt.step()
+            losses.append(loss.item())
+            norms.append(norm.item())
+        return {"losses": np.array(losses), "grad_norms": np.array(norms)}

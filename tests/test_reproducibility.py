@@ -93,3 +93,23 @@ def test_device_is_cpu_unless_asked_and_available(monkeypatch):
 def test_environment_report_names_versions_and_threads():
     report = environment_report()
     assert report["torch"] == torch.__version__ and report["torch threads"] >= 1
+
+
+def test_course_trainers_leave_the_callers_random_state_and_threads_alone():
+    import random
+
+    import numpy as np
+    import torch
+
+    from course_lib.reproducibility import seed_everything, seeded
+    from course_lib.training import RecallBudget, lstm_encoder, train_recall
+
+    seed_everything(7, threads=1)
+    expected = (random.random(), np.random.rand(), torch.rand(1).item())
+    seed_everything(7, threads=1)
+    first = train_recall(lstm_encoder, 3, RecallBudget(steps=3, hidden=8, eval_size=10))
+    assert (random.random(), np.random.rand(), torch.rand(1).item()) == expected and torch.get_num_threads() == 1
+    with seeded(0, threads=2):
+        assert torch.get_num_threads() == 2
+    assert torch.get_num_threads() == 1
+    assert train_recall(lstm_encoder, 3, RecallBudget(steps=3, hidden=8, eval_size=10)) == first  # its own seed decides
