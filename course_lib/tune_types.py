@@ -70,7 +70,7 @@ class TuneTypeClassifier(torch.nn.Module):
         return self.readout(masked_mean(self.states(x), mask))
 
 
-def TuneTypeLSTM(vocab_size, n_kinds=len(KINDS), hidden=64, embed=16):
+def tune_type_lstm(vocab_size, n_kinds=len(KINDS), hidden=64, embed=16):
     """Chapter 06's classifier: TuneTypeClassifier with an LSTM reader."""
     return TuneTypeClassifier(vocab_size, n_kinds, hidden, embed, reader="lstm")
 
