@@ -1230,6 +1230,21 @@ def _lm_loss(model, x, y, reduction="mean"):
     return _torch.nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), y.reshape(-1), reduction=reduction)
 
 
+def _in_order(model, optimizer, x, y, max_norm, calls, clip=_torch.nn.utils.clip_grad_norm_):
+    """A training step as a learner might order its calls ("loss", "zero_grad", "backward", "clip", "step");
+    returns the loss as a float."""
+    actions = {"zero_grad": optimizer.zero_grad, "clip": lambda: clip(model.parameters(), max_norm), "step": optimizer.step}
+    loss = None
+    for call in calls:
+        if call == "loss":
+            loss = _lm_loss(model, x, y)
+        elif call == "backward":
+            loss.backward()
+        else:
+            actions[call]()
+    return loss.item()
+
+
 def _update_with(loss, model, optimizer, max_norm):
     """The rest of a correct step, from a (wrong) loss."""
     optimizer.zero_grad()
@@ -1285,21 +1300,12 @@ class TuneLSTMSwappedSizes(TuneLSTMNoState):
 
 @_named("train_step", hint="zero_grad")
 def step_without_zero_grad(model, optimizer, x, y, max_norm):
-    loss = _lm_loss(model, x, y)
-    loss.backward()
-    _torch.nn.utils.clip_grad_norm_(model.parameters(), max_norm)
-    optimizer.step()
-    return loss.item()
+    return _in_order(model, optimizer, x, y, max_norm, ("loss", "backward", "clip", "step"))
 
 
 @_named("train_step", hint="before optimizer.step()")
 def step_clips_after_the_step(model, optimizer, x, y, max_norm):
-    optimizer.zero_grad()
-    loss = _lm_loss(model, x, y)
-    loss.backward()
-    optimizer.step()
-    _torch.nn.utils.clip_grad_norm_(model.parameters(), max_norm)
-    return loss.item()
+    return _in_order(model, optimizer, x, y, max_norm, ("zero_grad", "loss", "backward", "step", "clip"))
 
 
 @_named("train_step", hint="not each tensor on its own")
@@ -1335,22 +1341,13 @@ def step_targets_not_shifted(model, optimizer, x, y, max_norm):
 
 @_named("train_step", hint="not between backward() and step()")
 def step_zero_grad_after_backward(model, optimizer, x, y, max_norm):
-    loss = _lm_loss(model, x, y)
-    loss.backward()
-    optimizer.zero_grad()
-    _torch.nn.utils.clip_grad_norm_(model.parameters(), max_norm)
-    optimizer.step()
-    return loss.item()
+    return _in_order(model, optimizer, x, y, max_norm, ("loss", "backward", "zero_grad", "clip", "step"))
 
 
 @_named("train_step", hint="clip_grad_value_")
 def step_clips_by_value(model, optimizer, x, y, max_norm):
-    optimizer.zero_grad()
-    loss = _lm_loss(model, x, y)
-    loss.backward()
-    _torch.nn.utils.clip_grad_value_(model.parameters(), max_norm)
-    optimizer.step()
-    return loss.item()
+    return _in_order(model, optimizer, x, y, max_norm, ("zero_grad", "loss", "backward", "clip", "step"),
+                     clip=_torch.nn.utils.clip_grad_value_)
 
 
 @_named("train_step", hint="in nats")
