@@ -130,10 +130,27 @@ def test_a_correct_sampler_that_draws_differently_still_passes():
             assert report.passed, report.text()
 
 
-def test_no_reference_is_a_decorated_wrapper():
-    """The grader trips on the reference's own __code__; a decorator (e.g. @torch.no_grad()) would hide it."""
+def test_every_reference_can_be_tripped_below_its_shape_checks():
+    """The grader swaps the code of the reference's own function, below a validation.shapes wrapper, for a
+    tripwire: that function must be plain (no closure). A learner's wrapper of a decorated reference
+    (rnn_step's) then earns nothing, and the learner's own code still passes."""
+    import inspect
+
+    from course_lib.grading.checks import run_checks_without_reference
+    from course_lib.rnn import rnn_step as course_rnn_step
     for exercise in EXERCISES.values():
-        assert not hasattr(exercise.reference, "__wrapped__"), exercise.name
+        assert getattr(inspect.unwrap(exercise.reference), "__closure__", None) is None, exercise.name
+    assert hasattr(course_rnn_step, "__wrapped__")  # this test is about a decorated reference
+
+    def rnn_step(x_t, h_prev, W_xh, W_hh, b_h):
+        return course_rnn_step(x_t, h_prev, W_xh, W_hh, b_h)
+    wrapped = run_checks_without_reference(rnn_step, EXERCISES["rnn_step"], seed=0)
+    assert wrapped.score == 0 and "reference implementation" in wrapped.feedback(), wrapped.text()
+
+    def rnn_step(x_t, h_prev, W_xh, W_hh, b_h):  # noqa: F811 (the learner's own; word for word the course's
+        a = x_t @ W_xh + h_prev @ W_hh + b_h       # body would count as a copy here, outside a notebook cell)
+        return np.tanh(a), (x_t, h_prev, W_xh, W_hh, np.tanh(a))
+    assert run_checks_without_reference(rnn_step, EXERCISES["rnn_step"], seed=0).passed
 
 
 # ---------------------------------------------------------------------------------------------------
