@@ -39,6 +39,24 @@ def scaled_dot_product_attention(q, k, v, mask=None):
     return weights @ v, weights
 
 
+def split_heads(x, params, name, n_heads):
+    """Project x (T, B, d_model) with W_{name} (+ b_{name}) and split it into heads: (B, n_heads, T, d_k)."""
+    T, B, d_model = x.shape
+    if d_model % n_heads:
+        raise ValueError(f"n_heads = {n_heads} must divide d_model = {d_model}.")
+    y = x @ params[f"W_{name}"]
+    if params.get(f"b_{name}") is not None:
+        y = y + params[f"b_{name}"]
+    return y.reshape(T, B, n_heads, d_model // n_heads).permute(1, 2, 0, 3)
+
+
+def merge_heads(heads, params):
+    """heads (B, n_heads, T, d_k) side by side again, time-first, through W_o (+ b_o): (T, B, d_model)."""
+    B, n_heads, T, d_k = heads.shape
+    out = heads.permute(2, 0, 1, 3).reshape(T, B, n_heads * d_k) @ params["W_o"]
+    return out if params.get("b_o") is None else out + params["b_o"]
+
+
 def multi_head_attention(x, params, n_heads, mask=None):
     """Multi-head self-attention on a time-first sequence.
 
@@ -46,29 +64,12 @@ def multi_head_attention(x, params, n_heads, mask=None):
     "b_q", "b_k", "b_v", "b_o": (d_model,); n_heads divides d_model; mask: bool (T, T) or (B, T, T),
     True = may attend. returns (output (T, B, d_model), weights (B, n_heads, T, T)).
     """
-    T, B, d_model = x.shape
-    if d_model % n_heads:
-        raise ValueError(f"n_heads = {n_heads} must divide d_model = {d_model}.")
-    d_k = d_model // n_heads
-
-    def project(name):
-        y = x @ params[f"W_{name}"]
-        bias = params.get(f"b_{name}")
-        return y if bias is None else y + bias
-
-    def split(y):  # (T, B, d_model) -> (B, n_heads, T, d_k)
-        return y.reshape(T, B, n_heads, d_k).permute(1, 2, 0, 3)
-
-    q, k, v = split(project("q")), split(project("k")), split(project("v"))
+    q, k, v = (split_heads(x, params, name, n_heads) for name in "qkv")   # each (B, n_heads, T, d_k)
     if mask is not None:
         mask = torch.as_tensor(mask, dtype=torch.bool)
         mask = mask[:, None] if mask.dim() == 3 else mask                # (B, 1, T, T): the same for every head
     heads, weights = scaled_dot_product_attention(q, k, v, mask)        # (B, n_heads, T, d_k)
-    concat = heads.permute(2, 0, 1, 3).reshape(T, B, d_model)            # back to time-first, heads side by side
-    out = concat @ params["W_o"]
-    if params.get("b_o") is not None:
-        out = out + params["b_o"]
-    return out, weights
+    return merge_heads(heads, params), weights
 
 
 def init_attention_params(d_model, generator, bias=True):

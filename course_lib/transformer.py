@@ -8,9 +8,12 @@ so gradients reach early layers undisturbed, like the LSTM's cell state):
     x = x + MHA(LN(x), causal mask)          attention_block
     x = x + W_2 relu(LN(x) W_1 + b_1) + b_2  mlp_block
 """
+from dataclasses import dataclass, field
+
 import torch
 
-from course_lib.attention import causal_mask, multi_head_attention, torch_mha_from_params
+from course_lib.attention import (causal_mask, merge_heads, multi_head_attention, scaled_dot_product_attention,
+                                  split_heads, torch_mha_from_params)
 from course_lib.positions import sinusoidal_positions
 
 
@@ -76,12 +79,43 @@ def torch_attention_block(params, n_heads):
     return block
 
 
+@dataclass
+class KVCache:
+    """What an attention model keeps while it generates: for each block, the keys and the values of every
+    position read so far, each (B, n_heads, T_seen, d_k). A new position then costs one query against T_seen
+    keys, O(T), instead of recomputing all T positions, O(T^2); the cache grows by one key and one value
+    per block and position."""
+    keys: list = field(default_factory=list)
+    values: list = field(default_factory=list)
+
+    def __len__(self):
+        """Positions read so far."""
+        return self.keys[0].shape[2] if self.keys else 0
+
+
+def cached_attention_block(x, params, n_heads, keys=None, values=None):
+    """attention_block for new positions x (T_new, B, d_model) that follow positions whose keys and values
+    (B, n_heads, T_seen, d_k) are given (None: none yet): each new position attends to every earlier one and
+    to the new ones up to itself. returns (output (T_new, B, d_model), all keys, all values)."""
+    normed = layer_norm(x, params["ln_gamma"], params["ln_beta"])
+    q, k, v = (split_heads(normed, params, name, n_heads) for name in "qkv")
+    if keys is not None:
+        k, v = torch.cat([keys, k], dim=2), torch.cat([values, v], dim=2)
+    T_new, T_all = x.shape[0], k.shape[2]
+    mask = torch.ones(T_new, T_all, dtype=torch.bool).tril(diagonal=T_all - T_new)  # causal, shifted by T_seen
+    heads, _ = scaled_dot_product_attention(q, k, v, mask)
+    return x + merge_heads(heads, params), k, v
+
+
 class AttentionLM(torch.nn.Module):
     """Decoder-only attention language model: embedding + sinusoidal positions, `n_layers` blocks
     (attention_block, mlp_block), a final layer norm, a linear read-out.
 
-    forward(x (T, B) ids, state) -> (logits (T, B, V), state), the interface of chapter 06's char_lstm.
-    The state is the last `context` ids seen: attention has no running summary, it re-reads its window.
+    Training reads a window: `window_logits(x)`. Generation can keep a `KVCache`: `read_with_cache(x, cache)`
+    reads new positions against the cached keys and values (up to `context` positions in all).
+    forward(x (T, B) ids, state) -> (logits (T, B, V), state) is the interface chapter 06's char_lstm shares,
+    used to score long held-out streams and by `generate`: its state is the last `context` ids seen, and it
+    re-reads that window for every block of new ids (attention has no running summary).
     """
 
     def __init__(self, vocab_size, d_model=128, n_heads=4, n_layers=2, context=128, seed=0):
@@ -105,6 +139,26 @@ class AttentionLM(torch.nn.Module):
         h = self.embed(x) + self.positions[:T, None, :]
         for attention, mlp in zip(self.attention, self.mlp):
             h = mlp_block(attention_block(h, attention, self.n_heads), mlp)
+        return self.readout(layer_norm(h, self.final_gamma, self.final_beta))
+
+    def read_with_cache(self, x, cache):
+        """Logits (T_new, B, V) of new ids x (T_new, B) that follow the positions `cache` holds (a KVCache,
+        extended in place). Equal to window_logits of the whole sequence at those positions, within float
+        rounding, while the sequence fits the context."""
+        start = len(cache)
+        if start + len(x) > self.context:
+            raise ValueError(f"the model has positions for context = {self.context} ids; the cache holds {start} "
+                             f"and {len(x)} more were given.")
+        h = self.embed(x) + self.positions[start:start + len(x), None, :]
+        for layer, (attention, mlp) in enumerate(zip(self.attention, self.mlp)):
+            seen = (cache.keys[layer], cache.values[layer]) if start else (None, None)
+            h, keys, values = cached_attention_block(h, attention, self.n_heads, *seen)
+            if start:
+                cache.keys[layer], cache.values[layer] = keys, values
+            else:
+                cache.keys.append(keys)
+                cache.values.append(values)
+            h = mlp_block(h, mlp)
         return self.readout(layer_norm(h, self.final_gamma, self.final_beta))
 
     def forward(self, x, state=None):

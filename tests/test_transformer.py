@@ -2,8 +2,8 @@
 import pytest
 import torch
 
-from course_lib.transformer import (AttentionLM, attention_block, init_block_params, layer_norm, mlp_block,
-                                    torch_attention_block)
+from course_lib.transformer import (AttentionLM, KVCache, attention_block, cached_attention_block, init_block_params,
+                                    layer_norm, mlp_block, torch_attention_block)
 
 
 def test_layer_norm_equals_torch_in_value_and_gradient():
@@ -55,6 +55,26 @@ def test_attention_lm_reads_long_streams_and_continues_with_its_state():
         step_logits, step_state = model(x[8:9], x[:8])
         assert torch.allclose(step_logits[0], model.window_logits(x[1:9])[-1], atol=1e-6)
         assert torch.equal(step_state, x[1:9])
+
+
+def test_generating_with_a_kv_cache_gives_the_window_logits():
+    """The cache changes the cost, not the answer: a prompt read at once, then one id at a time against the
+    cached keys and values, gives window_logits of the whole sequence at every position (float32, 1e-5)."""
+    torch.manual_seed(0)
+    model = AttentionLM(11, d_model=16, n_heads=2, n_layers=2, context=12).eval()
+    x = torch.randint(0, 11, (12, 3))
+    cache = KVCache()
+    with torch.no_grad():
+        pieces = [model.read_with_cache(x[:5], cache)] + [model.read_with_cache(x[t:t + 1], cache) for t in range(5, 12)]
+        torch.testing.assert_close(torch.cat(pieces), model.window_logits(x), atol=1e-5, rtol=1e-5)
+        assert len(cache) == 12 and cache.keys[1].shape == (3, 2, 12, 8)  # (B, n_heads, positions, d_k), per block
+        with pytest.raises(ValueError, match="context = 12 ids; the cache holds 12 and 1 more"):
+            model.read_with_cache(x[:1], cache)
+        block, _ = init_block_params(16, torch.Generator().manual_seed(1))
+        h = torch.randn(7, 3, 16)
+        out, keys, _ = cached_attention_block(h, block, 2)  # no cache: the causal block itself
+        torch.testing.assert_close(out, attention_block(h, block, 2))
+        assert keys.shape == (3, 2, 7, 8)
 
 
 def test_layer_norm_rejects_mismatched_parameters():
