@@ -79,6 +79,32 @@ def torch_attention_block(params, n_heads):
     return block
 
 
+class AttentionBlock(torch.nn.Module):
+    """attention_block with its parameters held as a module (names as init_block_params gives them)."""
+
+    def __init__(self, params, n_heads):
+        super().__init__()
+        self.n_heads = n_heads
+        for name in sorted(params):  # in name order, as the ParameterDict the stored results were trained with
+            self.register_parameter(name, torch.nn.Parameter(params[name]))
+
+    def params(self):
+        return dict(self.named_parameters())
+
+    def forward(self, x):
+        return attention_block(x, self.params(), self.n_heads)
+
+
+class MLPBlock(AttentionBlock):
+    """mlp_block with its parameters held as a module."""
+
+    def __init__(self, params):
+        super().__init__(params, n_heads=None)
+
+    def forward(self, x):
+        return mlp_block(x, self.params())
+
+
 @dataclass
 class KVCache:
     """What an attention model keeps while it generates: for each block, the keys and the values of every
@@ -127,8 +153,8 @@ class AttentionLM(torch.nn.Module):
             self.embed.weight.copy_(torch.randn(vocab_size, d_model, generator=g))
         self.register_buffer("positions", sinusoidal_positions(context, d_model), persistent=False)
         blocks = [init_block_params(d_model, g) for _ in range(n_layers)]
-        self.attention = torch.nn.ModuleList(torch.nn.ParameterDict(a) for a, _ in blocks)
-        self.mlp = torch.nn.ModuleList(torch.nn.ParameterDict(m) for _, m in blocks)
+        self.attention = torch.nn.ModuleList(AttentionBlock(a, n_heads) for a, _ in blocks)
+        self.mlp = torch.nn.ModuleList(MLPBlock(m) for _, m in blocks)
         self.final_gamma = torch.nn.Parameter(torch.ones(d_model))
         self.final_beta = torch.nn.Parameter(torch.zeros(d_model))
         self.readout = torch.nn.Linear(d_model, vocab_size)
@@ -138,7 +164,7 @@ class AttentionLM(torch.nn.Module):
         T = x.shape[0]
         h = self.embed(x) + self.positions[:T, None, :]
         for attention, mlp in zip(self.attention, self.mlp):
-            h = mlp_block(attention_block(h, attention, self.n_heads), mlp)
+            h = mlp(attention(h))
         return self.readout(layer_norm(h, self.final_gamma, self.final_beta))
 
     def read_with_cache(self, x, cache):
@@ -152,13 +178,13 @@ class AttentionLM(torch.nn.Module):
         h = self.embed(x) + self.positions[start:start + len(x), None, :]
         for layer, (attention, mlp) in enumerate(zip(self.attention, self.mlp)):
             seen = (cache.keys[layer], cache.values[layer]) if start else (None, None)
-            h, keys, values = cached_attention_block(h, attention, self.n_heads, *seen)
+            h, keys, values = cached_attention_block(h, attention.params(), self.n_heads, *seen)
             if start:
                 cache.keys[layer], cache.values[layer] = keys, values
             else:
                 cache.keys.append(keys)
                 cache.values.append(values)
-            h = mlp_block(h, mlp)
+            h = mlp(h)
         return self.readout(layer_norm(h, self.final_gamma, self.final_beta))
 
     def forward(self, x, state=None):

@@ -10,7 +10,7 @@ import torch
 
 from course_lib.positions import sinusoidal_positions
 from course_lib.sequences import pad_batch
-from course_lib.transformer import attention_block, init_block_params, mlp_block
+from course_lib.transformer import AttentionBlock, MLPBlock, init_block_params
 
 KINDS = ("reel", "jig", "hornpipe", "slipjig")
 
@@ -49,7 +49,7 @@ class TuneTypeClassifier(torch.nn.Module):
         if reader == "attention":
             self.embed = torch.nn.Embedding(vocab_size, hidden)
             attention, mlp = init_block_params(hidden, torch.Generator().manual_seed(int(torch.randint(2 ** 31, (1,)))))
-            self.attention, self.mlp = torch.nn.ParameterDict(attention), torch.nn.ParameterDict(mlp)
+            self.attention, self.mlp = AttentionBlock(attention, n_heads=4), MLPBlock(mlp)
             self.register_buffer("positions", sinusoidal_positions(max_len, hidden), persistent=False)
         elif reader in ("lstm", "rnn"):
             self.embed = torch.nn.Embedding(vocab_size, embed)
@@ -63,7 +63,7 @@ class TuneTypeClassifier(torch.nn.Module):
             if len(x) > self.max_len:
                 raise ValueError(f"the attention reader has positions for max_len = {self.max_len} characters, got T = {len(x)}.")
             h = self.embed(x) + self.positions[:len(x), None, :]
-            return mlp_block(attention_block(h, self.attention, n_heads=4), self.mlp)
+            return self.mlp(self.attention(h))
         return self.recurrent(self.embed(x))[0]
 
     def forward(self, x, mask):
