@@ -115,8 +115,8 @@ def test_the_loss_check_says_what_happened(capsys):
     # targets equal to the inputs: the training loss collapses, the held-out score shows nothing was learned
     assert not check_loss_fell(np.r_[np.full(20, 4.0), np.linspace(4, 0.05, 60)], held_out=6.5, bigram=3.5)
     out = capsys.readouterr().out
-    assert "✓ the training loss fell" in out and "✗ the training loss fell" in out
-    assert "✓ held-out tunes: 3.20" in out and "✗ held-out tunes: 6.50" in out
+    assert "✓ the training loss fell" in out and "✗ the training loss did not fall" in out
+    assert "✓ held-out tunes: 3.20" in out and "✗ held-out tunes: 6.50 bits/char, not below" in out
 
 
 def test_the_checks_optimizer_is_torchs_plain_sgd():

@@ -4,7 +4,8 @@ and its `train_step`.
 Sampling is random, so its checks are of two kinds: at a tiny temperature the answer is the argmax and is
 compared exactly; at ordinary temperatures the *frequencies* of many draws are compared with the
 reference's, to within 0.03 (more than 5 standard deviations of the sampling noise at these sizes), so any
-correct sampler passes, not only one that draws exactly like the reference.
+correct sampler passes, not only one that draws exactly like the reference — provided it draws with the rng
+it is given (a generator in the same state must give the same draws, which is checked too).
 """
 import math
 from functools import lru_cache
@@ -365,7 +366,7 @@ def train_step_outcome(step, lr, max_norm, T, B, seed):
         ids = torch.randint(0, 7, (T + 1, B), generator=g)
         loss = step(model, optimizer, ids[:-1], ids[1:], max_norm)
         if isinstance(loss, bool) or not isinstance(loss, (float, np.floating)):
-            got = "None" if loss is None else f"a {type(loss).__name__}"
+            got = "None" if loss is None else f"an object of type {type(loss).__name__}"
             raise TypeError(f"train_step must return the loss as a Python float (loss.item()), got {got}")
         out.append((loss, torch.cat([p.detach().reshape(-1).clone() for p in model.parameters()])))
     return out[0][0], out[1][0], out[0][1], out[1][1]
@@ -507,9 +508,14 @@ def check_loss_fell(bits, held_out, bigram, window=20):
     start, end = bits[:window].mean(), bits[-window:].mean()
     fell = bool(np.isfinite(end) and end < start - 0.5)
     below = bool(np.isfinite(held_out) and held_out < bigram)
-    print(f"  {'✓' if fell else '✗'} the training loss fell: {start:.2f} -> {end:.2f} bits/char (mean of the first and last {window} steps)")
-    print(f"  {'✓' if below else '✗'} held-out tunes: {held_out:.2f} bits/char, below the bigram model's {bigram:.2f}: "
-          "the model uses more than the last character")
+    print(f"  {'✓ the training loss fell' if fell else '✗ the training loss did not fall by half a bit'}: "
+          f"{start:.2f} -> {end:.2f} bits/char (mean of the first and last {window} steps)")
+    if below:
+        print(f"  ✓ held-out tunes: {held_out:.2f} bits/char, below the bigram model's {bigram:.2f}: "
+              "the model uses more than the last character")
+    else:
+        print(f"  ✗ held-out tunes: {held_out:.2f} bits/char, not below the bigram model's {bigram:.2f}: "
+              "the model has not learned to use what came before")
     if not (fell and below):
         print("    (does train_step pass its checks? is the learning rate as given?)")
     return fell and below
