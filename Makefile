@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed
 LOCK   := requirements-lock.txt
 TORCH_CPU_INDEX := https://download.pytorch.org/whl/cpu
 
-.PHONY: install lab test exercises workspace grade clean
+.PHONY: install lab test exercises workspace clean
 
 # Re-install only when the dependency lists change. On Linux without an NVIDIA GPU, torch comes first from
 # PyTorch's CPU wheel index (a small download instead of the multi-GB CUDA build); where that index cannot

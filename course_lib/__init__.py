@@ -14,8 +14,9 @@ Lecture topics, at the top level, in course order:
     10 transformer, closing                the decoder-only model, the closing comparison
 Support for every chapter: `reproducibility` (seeding, threads, device), `plots`, `progress`, `validation`
 (one readable sentence for bad input).
-Apart from the lectures: `grading/` (the checks a notebook's `check(fn)` runs, and the grader) and
-`authoring/` (executing notebooks, generating exercises, the learner's workspace and JupyterLab).
+Apart from the lectures: `grading/` (the checks a notebook's `check(fn)` runs, and the grader; `grade.py` at
+the top is only its short address, `python -m course_lib.grade`) and `authoring/` (executing notebooks,
+generating exercises, the learner's workspace and JupyterLab).
 Shapes are time-first everywhere: x: (T, B, D).
 """
 from course_lib.reproducibility import seed_everything, get_device, environment_report

@@ -1,7 +1,10 @@
 """Chapter 05 — the LSTM cell in NumPy (float64), in the course's row-vector convention.
 
-One weight matrix W: (D + H, 4H) acts on the concatenation [x_t, h_{t-1}]: (B, D + H); its column blocks,
-in torch's order, give the pre-activations of
+One weight matrix W: (D + H, 4H) acts on the concatenation [x_t, h_{t-1}]: (B, D + H),
+
+    z = concat([x_t, h_{t-1}]) @ W + b       z: (B, 4H), b: (4H,) playing the role of torch's b_ih + b_hh
+
+and z's column blocks, in torch's order, are the pre-activations of
 
     i = sigmoid(z[:, 0:H])     input gate   ("store": how much of the candidate to write)
     f = sigmoid(z[:, H:2H])    forget gate  ("forget": how much of the old cell state to keep)
@@ -13,8 +16,6 @@ in torch's order, give the pre-activations of
 
 for t = 0..T-1; (h_t, c_t) is the state after reading x_t and (h_{-1}, c_{-1}) the initial state, the
 arguments h0, c0 (the course's notation, chapter 00).
-
-with b: (4H,) playing the role of torch's b_ih + b_hh.
 """
 import numpy as np
 
@@ -47,7 +48,7 @@ def lstm_step(x_t, h_prev, c_prev, W, b):
 def lstm_forward(x, h0, c0, W, b):
     """Run the LSTM over a sequence with the same W, b at every step.
 
-    x: (T, B, D); h0, c0: (B, H), the initial state h_{-1}, c_{-1}.
+    x: (T, B, D), T >= 1; h0, c0: (B, H), the initial state h_{-1}, c_{-1}; W: (D + H, 4H); b: (4H,).
     returns (hs, (h_last, c_last)): hs (T, B, H) with hs[t] = h_t; h_last = h_{T-1}, c_last = c_{T-1}: (B, H).
     """
     hs, (h, c), _ = lstm_trace(x, h0, c0, W, b)

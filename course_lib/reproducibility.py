@@ -56,7 +56,8 @@ def seeded(seed, threads=None):
     """`seed_everything(seed, threads)` for the code inside the block only: afterwards the caller's random
     states (Python, NumPy, torch) and thread counts are what they were before. The course's functions that
     build or train models run inside one, so that calling them never reseeds or re-threads the learner's
-    session. threads: None keeps torch's current count. Yields the NumPy Generator seed_everything returns.
+    session. threads: None keeps torch's current count (inside the block NumPy's BLAS uses the same count, as
+    seed_everything sets it; both are restored afterwards). Yields the NumPy Generator seed_everything returns.
 
         with seeded(0) as rng:
             model = make_model()   # torch's initialisation draws from the seeded global generator

@@ -6,7 +6,7 @@ One block, pre-norm (the layout of GPT-2 and most models since: the residual pat
 so gradients reach early layers undisturbed, like the LSTM's cell state):
 
     x = x + MHA(LN(x), causal mask)          attention_block
-    x = x + W_2 relu(LN(x) W_1 + b_1) + b_2  mlp_block
+    x = x + relu(LN(x) @ W_1 + b_1) @ W_2 + b_2    mlp_block
 """
 from dataclasses import dataclass, field
 
@@ -79,27 +79,31 @@ def torch_attention_block(params, n_heads):
     return block
 
 
-class AttentionBlock(torch.nn.Module):
-    """attention_block with its parameters held as a module (names as init_block_params gives them)."""
+class ParameterBlock(torch.nn.Module):
+    """A functional block's parameters held as a module (names as init_block_params gives them)."""
 
-    def __init__(self, params, n_heads):
+    def __init__(self, params):
         super().__init__()
-        self.n_heads = n_heads
         for name in sorted(params):  # in name order, as the ParameterDict the stored results were trained with
             self.register_parameter(name, torch.nn.Parameter(params[name]))
 
     def params(self):
         return dict(self.named_parameters())
 
+
+class AttentionBlock(ParameterBlock):
+    """attention_block as a module."""
+
+    def __init__(self, params, n_heads):
+        super().__init__(params)
+        self.n_heads = n_heads
+
     def forward(self, x):
         return attention_block(x, self.params(), self.n_heads)
 
 
-class MLPBlock(AttentionBlock):
-    """mlp_block with its parameters held as a module."""
-
-    def __init__(self, params):
-        super().__init__(params, n_heads=None)
+class MLPBlock(ParameterBlock):
+    """mlp_block as a module."""
 
     def forward(self, x):
         return mlp_block(x, self.params())
@@ -172,14 +176,17 @@ class AttentionLM(torch.nn.Module):
         extended in place). Equal to window_logits of the whole sequence at those positions, within float
         rounding, while the sequence fits the context."""
         start = len(cache)
+        if len(x) == 0:
+            raise ValueError("x must hold at least one new id, shape (T_new, B) with T_new >= 1.")
         if start + len(x) > self.context:
             raise ValueError(f"the model has positions for context = {self.context} ids; the cache holds {start} "
                              f"and {len(x)} more were given.")
         h = self.embed(x) + self.positions[start:start + len(x), None, :]
         for layer, (attention, mlp) in enumerate(zip(self.attention, self.mlp)):
-            seen = (cache.keys[layer], cache.values[layer]) if start else (None, None)
+            cached = layer < len(cache.keys)
+            seen = (cache.keys[layer], cache.values[layer]) if cached else (None, None)
             h, keys, values = cached_attention_block(h, attention.params(), self.n_heads, *seen)
-            if start:
+            if cached:
                 cache.keys[layer], cache.values[layer] = keys, values
             else:
                 cache.keys.append(keys)

@@ -108,6 +108,9 @@ def shapes(**layouts):
     """
     def decorate(fn):
         signature = inspect.signature(fn)
+        unknown = sorted(set(layouts) - set(signature.parameters))
+        if unknown:
+            raise TypeError(f"shapes declares {unknown}, which {fn.__name__} has no argument for.")
 
         @functools.wraps(fn)
         def checked(*args, **kwargs):
@@ -115,8 +118,10 @@ def shapes(**layouts):
             bound.apply_defaults()
             dims = {}  # letter -> (size, the argument that fixed it, that argument's shape)
             for name, layout in layouts.items():
-                if bound.arguments.get(name) is None and signature.parameters[name].default is None:
-                    continue  # an optional array left out
+                if bound.arguments.get(name) is None:
+                    if signature.parameters[name].default is None:
+                        continue  # an optional array left out
+                    raise TypeError(f"{name} must be an array of shape {layout}, got None.")
                 arr = real_array(name, bound.arguments[name], len(_axes(layout)), layout)
                 before = set(dims)
                 _bind(name, layout, arr.shape, dims)
@@ -128,7 +133,10 @@ def shapes(**layouts):
                         size, source, source_shape = dims[axis]
                         raise ValueError(f"{name} must have shape {layout} with {axis} = {size} to match "
                                          f"{source} {source_shape}, got {arr.shape}.")
-                    raise ValueError(f"{name} must have shape {layout} = {expected}, got {arr.shape}.")
+                    given = sorted({letter for letter in re.findall(r"[A-Za-z]\w*", axis) if letter in before})
+                    origin = "".join(f"; {letter} = {dims[letter][0]} from {dims[letter][1]} {dims[letter][2]}"
+                                     for letter in given)
+                    raise ValueError(f"{name} must have shape {layout} = {expected}, got {arr.shape}{origin}.")
                 bound.arguments[name] = arr
             return fn(*bound.args, **bound.kwargs)
 

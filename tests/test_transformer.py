@@ -80,3 +80,12 @@ def test_generating_with_a_kv_cache_gives_the_window_logits():
 def test_layer_norm_rejects_mismatched_parameters():
     with pytest.raises(ValueError, match="gamma and beta"):
         layer_norm(torch.zeros(2, 3), torch.ones(4), torch.zeros(4))
+
+
+def test_the_cache_rejects_an_empty_read_and_keeps_one_entry_per_block():
+    torch.manual_seed(0)
+    model = AttentionLM(11, d_model=16, n_heads=2, n_layers=2, context=12).eval()
+    cache = KVCache()
+    with torch.no_grad(), pytest.raises(ValueError, match="at least one new id"):
+        model.read_with_cache(torch.zeros(0, 2, dtype=torch.long), cache)
+    assert len(cache.keys) == 0
