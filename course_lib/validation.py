@@ -67,6 +67,11 @@ def _axes(layout):
     return [a.strip() for a in layout.strip("()").split(",") if a.strip()]
 
 
+def _letters(text):
+    """The dimension letters in an axis or a layout: "D + H" -> ["D", "H"]."""
+    return re.findall(r"[A-Za-z]\w*", text)
+
+
 def _size(axis, dims):
     """The size an axis spells with the letters bound so far, or None while one of its letters is unbound."""
     letter = _LETTER.match(axis)
@@ -77,9 +82,9 @@ def _size(axis, dims):
     return dims[a][0] + dims[b][0] if a in dims and b in dims else None
 
 
-def _bind(name, layout, shape, dims):
-    """Bind the letters of `layout` that no earlier argument fixed, from `shape`."""
-    for k, axis in sorted(enumerate(_axes(layout)), key=lambda item: "+" in item[1]):  # sums last
+def _bind(name, layout, axes, shape, dims):
+    """Bind the letters of `layout` (split into `axes`) that no earlier argument fixed, from `shape`."""
+    for k, axis in sorted(enumerate(axes), key=lambda item: "+" in item[1]):  # sums last
         letter = _LETTER.match(axis)
         if letter and letter[2] not in dims:
             times = int(letter[1] or 1)
@@ -111,6 +116,7 @@ def shapes(**layouts):
         unknown = sorted(set(layouts) - set(signature.parameters))
         if unknown:
             raise TypeError(f"shapes declares {unknown}, which {fn.__name__} has no argument for.")
+        parsed = {name: _axes(layout) for name, layout in layouts.items()}  # once, not at every call
 
         @functools.wraps(fn)
         def checked(*args, **kwargs):
@@ -122,18 +128,19 @@ def shapes(**layouts):
                     if signature.parameters[name].default is None:
                         continue  # an optional array left out
                     raise TypeError(f"{name} must be an array of shape {layout}, got None.")
-                arr = real_array(name, bound.arguments[name], len(_axes(layout)), layout)
+                axes = parsed[name]
+                arr = real_array(name, bound.arguments[name], len(axes), layout)
                 before = set(dims)
-                _bind(name, layout, arr.shape, dims)
-                expected = tuple(_size(axis, dims) for axis in _axes(layout))
+                _bind(name, layout, axes, arr.shape, dims)
+                expected = tuple(_size(axis, dims) for axis in axes)
                 if arr.shape != expected:
-                    axis = next(a for a, n, want in zip(_axes(layout), arr.shape, expected) if n != want)
-                    if axis in before and not set(re.findall(r"[A-Za-z]\w*", layout)) <= before:
+                    axis = next(a for a, n, want in zip(axes, arr.shape, expected) if n != want)
+                    if axis in before and not set(_letters(layout)) <= before:
                         # one size fixed by another argument, the rest by this one: name where it came from
                         size, source, source_shape = dims[axis]
                         raise ValueError(f"{name} must have shape {layout} with {axis} = {size} to match "
                                          f"{source} {source_shape}, got {arr.shape}.")
-                    given = sorted({letter for letter in re.findall(r"[A-Za-z]\w*", axis) if letter in before})
+                    given = sorted({letter for letter in _letters(axis) if letter in before})
                     origin = "".join(f"; {letter} = {dims[letter][0]} from {dims[letter][1]} {dims[letter][2]}"
                                      for letter in given)
                     raise ValueError(f"{name} must have shape {layout} = {expected}, got {arr.shape}{origin}.")
