@@ -163,12 +163,23 @@ def sandbox_namespace(launcher_pid):
     return None
 
 
+def _running(pid):
+    """False for a process that has exited and waits only to be reaped by its parent (a zombie): it runs no
+    code and holds no file open, so nothing of the submission lives on in it."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] not in ("Z", "X")
+    except (OSError, IndexError):
+        return False
+
+
 def processes_in(namespaces):
-    """Pids (as this process sees them) of every process living in one of `namespaces`."""
+    """Pids (as this process sees them) of every running process in one of `namespaces` (zombies left out:
+    the kernel's own exited process lingers as one until its launcher reaps it, up to seconds later)."""
     namespaces = set(namespaces) - {None}
     if not namespaces:
         return []
-    return [int(e.name) for e in Path("/proc").iterdir() if e.name.isdigit() and pid_namespace(e.name) in namespaces]
+    return [int(e.name) for e in Path("/proc").iterdir()
+            if e.name.isdigit() and pid_namespace(e.name) in namespaces and _running(e.name)]
 
 
 def end_all(namespaces, wait_s=5.0):
