@@ -18,6 +18,11 @@ from course_lib.grading.grade import SKIP_TAG, Limits, grade_notebook, main
 ROOT = Path(__file__).resolve().parent.parent
 STEMS = sorted(p.stem for p in (ROOT / "solutions").glob("*.ipynb"))
 FAST = Limits(cell_timeout=4, total_timeout=60, call_timeout=1, memory_mb=3072)
+# What the grader promises whatever the machine's load: it ends within its total limit, plus the seconds a
+# kernel takes to start and stop. That a cell or call was stopped by its *own* limit is shown by the scores
+# (a submission stopped only by the total limit loses the exercises after it) and by the feedback, not by a
+# wall-clock bound tuned to one machine's speed (one such bound failed CI at 40.1 s against 40).
+ENDS_WITHIN = FAST.total_timeout + 20
 CH01 = "01_sequential_data"
 
 
@@ -69,7 +74,7 @@ def test_solutions_score_full_marks_and_exercises_zero(tmp_path, stem):
     empty, seconds = grade(submit(tmp_path, exercise_notebook(solution(stem)), f"{stem}.ipynb"), Limits())
     assert empty.score == 0 and empty.max_score == full.max_score and not empty.error
     assert all(r.feedback() == "not implemented yet" for r in empty.reports)
-    assert seconds < 10
+    assert seconds < Limits().cell_timeout  # no cell waited for its limit
 
 
 def test_syntax_error_costs_only_that_exercise(tmp_path):
@@ -105,22 +110,22 @@ def test_no_solution_skips_a_cell_that_defines_what_is_graded():
 
 def test_endless_loop_in_a_cell_is_stopped_and_the_rest_graded(tmp_path):
     result, seconds = grade(submit(tmp_path, with_cell(solution(), 2, "while True:\n    pass")))
-    assert scores(result) == FULL and seconds < 25
+    assert scores(result) == FULL and seconds < ENDS_WITHIN
     assert any("stopped after 4 s" in n for n in result.notes)
 
 
 def test_endless_loop_in_a_graded_function_fails_its_checks_quickly(tmp_path):
     nb = replace_function(solution(), "next_step_pairs", "def next_step_pairs(sequence):\n    while True:\n        pass")
     result, seconds = grade(submit(tmp_path, nb))
-    assert scores(result) == {**FULL, "next_step_pairs": 0} and seconds < 25  # its check and demo cells hit the cell limit too
+    assert scores(result) == {**FULL, "next_step_pairs": 0} and seconds < ENDS_WITHIN  # its check and demo cells hit the cell limit too
     assert "used more than 1 s of CPU time" in feedback(result, "next_step_pairs")
 
 
 def test_function_that_swallows_the_alarm_still_ends(tmp_path):
     src = "def next_step_pairs(sequence):\n    while True:\n        try:\n            while True:\n                pass\n        except BaseException:\n            pass"
     result, seconds = grade(submit(tmp_path, replace_function(solution(), "next_step_pairs", src)))
-    # check cell and demo cell each hit the 4 s cell limit, then the probe its own budget: all bounded
-    assert scores(result) == {**FULL, "next_step_pairs": 0} and seconds < 40
+    # check cell and demo cell each hit the 4 s cell limit, then the probe its own budget (about 40 s here)
+    assert scores(result) == {**FULL, "next_step_pairs": 0} and seconds < ENDS_WITHIN
     assert "grading your function: stopped after" in feedback(result, "next_step_pairs")
 
 
@@ -128,7 +133,7 @@ def test_function_that_swallows_the_alarm_still_ends(tmp_path):
                                     "import ctypes\nctypes.string_at(0)"], ids=["sys.exit", "os._exit", "segfault"])
 def test_a_cell_that_exits_or_crashes_the_kernel(tmp_path, killer):
     result, seconds = grade(submit(tmp_path, with_cell(solution(), 2, killer)))
-    assert scores(result) == FULL and seconds < 30, result.table()
+    assert scores(result) == FULL and seconds < ENDS_WITHIN, result.table()
 
 
 def test_a_graded_function_that_kills_the_kernel(tmp_path):
@@ -141,7 +146,7 @@ def test_a_graded_function_that_kills_the_kernel(tmp_path):
 def test_megabytes_of_output_are_capped(tmp_path):
     nb = with_cell(solution(), 2, "for _ in range(200):\n    print('x' * 50_000)")
     result, seconds = grade(submit(tmp_path, nb))
-    assert scores(result) == FULL and seconds < 20
+    assert scores(result) == FULL and seconds < ENDS_WITHIN
 
 
 def test_allocating_too_much_memory_fails_inside_the_kernel(tmp_path):
