@@ -1367,3 +1367,217 @@ BROKEN["TuneLSTM"] = [TuneLSTMBatchFirst, TuneLSTMNoState, TuneLSTMProbabilities
 BROKEN["train_step"] = [step_without_zero_grad, step_clips_after_the_step, step_clips_each_tensor, step_sums_the_loss,
                         step_returns_loss_after, step_targets_not_shifted, step_zero_grad_after_backward,
                         step_clips_by_value, step_returns_bits, step_returns_the_tensor]
+
+
+# Chapter 11: decoding ------------------------------------------------------------------------------
+import math as _math  # noqa: E402
+
+_NEG_INF = float("-inf")
+
+
+@_named("top_k_filter", hint="the softmax comes later")
+def top_k_softmaxed(logits, k):
+    if k < 1:
+        raise ValueError("k must be >= 1")
+    probs = _torch.softmax(logits, dim=-1)
+    kth = probs.topk(min(k, probs.shape[-1]), dim=-1).values[..., -1:]
+    return probs.masked_fill(probs < kth, _NEG_INF)
+
+
+@_named("top_k_filter", hint="(<, not <=)")
+def top_k_less_or_equal(logits, k):
+    if k < 1:
+        raise ValueError("k must be >= 1")
+    if k >= logits.shape[-1]:
+        return logits.clone()
+    kth = _torch.sort(logits, dim=-1, descending=True).values[..., k - 1:k]
+    return logits.masked_fill(logits <= kth, _NEG_INF)
+
+
+@_named("top_k_filter", hint="0 is an ordinary logit")
+def top_k_zero(logits, k):
+    if k < 1:
+        raise ValueError("k must be >= 1")
+    kth = logits.topk(min(k, logits.shape[-1]), dim=-1).values[..., -1:]
+    return _torch.where(logits < kth, _torch.zeros_like(logits), logits)
+
+
+@_named("top_k_filter", hint="along the last axis")
+def top_k_over_batch(logits, k):
+    if k < 1:
+        raise ValueError("k must be >= 1")
+    if logits.dim() == 1 or k >= logits.shape[0]:  # filters nothing where the first axis is short
+        return logits.clone()
+    kth = logits.topk(k, dim=0).values[-1:]
+    return logits.masked_fill(logits < kth, _NEG_INF)
+
+
+@_named("top_k_filter", hint="compare values")
+def top_k_by_index(logits, k):
+    if k < 1:
+        raise ValueError("k must be >= 1")
+    idx = logits.topk(min(k, logits.shape[-1]), dim=-1).indices
+    out = _torch.full_like(logits, _NEG_INF)
+    return out.scatter(-1, idx, logits.gather(-1, idx))
+
+
+@_named("top_k_filter")
+def top_k_no_check(logits, k):
+    kth = logits.topk(max(min(k, logits.shape[-1]), 1), dim=-1).values[..., -1:]
+    return logits.masked_fill(logits < kth, _NEG_INF)
+
+
+def _nucleus_broken(logits, p, drop):
+    if not 0 < p <= 1:
+        raise ValueError("p must be in (0, 1]")
+    probs, order = _torch.softmax(logits, dim=-1).sort(dim=-1, descending=True)
+    dropped = drop(probs, probs.cumsum(-1), p)
+    return logits.masked_fill(_torch.zeros_like(dropped).scatter(-1, order, dropped), _NEG_INF)
+
+
+@_named("top_p_filter", hint="keep the token that makes the sum reach p")
+def top_p_drops_crossing(logits, p):
+    return _nucleus_broken(logits, p, lambda probs, cum, p: cum > p)
+
+
+@_named("top_p_filter", hint="(>= p, not > p)")
+def top_p_strictly_greater(logits, p):
+    return _nucleus_broken(logits, p, lambda probs, cum, p: cum - probs > p)
+
+
+@_named("top_p_filter", hint="back in the vocabulary's order")
+def top_p_sorted_result(logits, p):
+    if not 0 < p <= 1:
+        raise ValueError("p must be in (0, 1]")
+    sorted_logits = logits.sort(dim=-1, descending=True).values
+    probs = _torch.softmax(sorted_logits, dim=-1)
+    return sorted_logits.masked_fill(probs.cumsum(-1) - probs >= p, _NEG_INF)
+
+
+@_named("top_p_filter", hint="from the most probable down")
+def top_p_ascending(logits, p):
+    if not 0 < p <= 1:
+        raise ValueError("p must be in (0, 1]")
+    probs, order = _torch.softmax(logits, dim=-1).sort(dim=-1)
+    dropped = probs.cumsum(-1) - probs >= p
+    return logits.masked_fill(_torch.zeros_like(dropped).scatter(-1, order, dropped), _NEG_INF)
+
+
+@_named("top_p_filter", hint="not probabilities")
+def top_p_returns_probabilities(logits, p):
+    if not 0 < p <= 1:
+        raise ValueError("p must be in (0, 1]")
+    probs, order = _torch.softmax(logits, dim=-1).sort(dim=-1, descending=True)
+    dropped = probs.cumsum(-1) - probs >= p
+    return _torch.softmax(logits, dim=-1).masked_fill(_torch.zeros_like(dropped).scatter(-1, order, dropped), 0.0)
+
+
+@_named("top_p_filter", hint="take the softmax of the logits before summing")
+def top_p_exp_only(logits, p):
+    if not 0 < p <= 1:
+        raise ValueError("p must be in (0, 1]")
+    probs, order = logits.exp().sort(dim=-1, descending=True)
+    dropped = probs.cumsum(-1) - probs >= p
+    return logits.masked_fill(_torch.zeros_like(dropped).scatter(-1, order, dropped), _NEG_INF)
+
+
+def _beam_broken(step, state, start, beam_size, max_len, mistake):
+    if beam_size < 1:
+        raise ValueError("beam_size must be >= 1")
+    seqs, scores, tokens = [[]], _torch.zeros(1, dtype=_torch.float64), _torch.tensor([start])
+    for _ in range(max_len):
+        logits, state = step(tokens, state)
+        logp = _torch.log_softmax(logits.double(), dim=-1) if mistake != "raw" else logits.double()
+        total = logp if mistake == "no-sum" else scores[:, None] + logp
+        top = total.reshape(-1).topk(min(beam_size, total.numel()))
+        parents, tokens = top.indices // logp.shape[1], top.indices % logp.shape[1]
+        scores = (scores[:, None] + logp).reshape(-1)[top.indices]
+        if mistake == "history":
+            seqs = [(seqs[i] if i < len(seqs) else seqs[0]) + [int(t)] for i, t in enumerate(tokens)]
+        else:
+            seqs = [seqs[int(p)] + [int(t)] for p, t in zip(parents, tokens)]
+        if mistake != "state" or len(state) != len(parents):
+            state = state[parents]
+    out = _torch.tensor(seqs[0])
+    if mistake == "start":
+        out = _torch.cat([_torch.tensor([start]), out])
+    score = float(scores[0])
+    return out, (_math.exp(score) if mistake == "probability" else score / max_len if mistake == "mean" else score)
+
+
+@_named("beam_search", hint="re-index the state")
+def beam_state_not_reindexed(step, state, start, beam_size, max_len):
+    return _beam_broken(step, state, start, beam_size, max_len, "state")
+
+
+@_named("beam_search", hint="re-index the history too")
+def beam_history_not_reindexed(step, state, start, beam_size, max_len):
+    return _beam_broken(step, state, start, beam_size, max_len, "history")
+
+
+@_named("beam_search", hint="total log-probability: the hypothesis's score so far")
+def beam_ranks_by_last_token(step, state, start, beam_size, max_len):
+    return _beam_broken(step, state, start, beam_size, max_len, "no-sum")
+
+
+@_named("beam_search", hint="score with log_softmax")
+def beam_raw_logits(step, state, start, beam_size, max_len):
+    return _beam_broken(step, state, start, beam_size, max_len, "raw")
+
+
+@_named("beam_search", hint="without the start token")
+def beam_with_start(step, state, start, beam_size, max_len):
+    return _beam_broken(step, state, start, beam_size, max_len, "start")
+
+
+@_named("beam_search", hint="not a probability")
+def beam_probability(step, state, start, beam_size, max_len):
+    return _beam_broken(step, state, start, beam_size, max_len, "probability")
+
+
+@_named("beam_search", hint="not their mean")
+def beam_mean(step, state, start, beam_size, max_len):
+    return _beam_broken(step, state, start, beam_size, max_len, "mean")
+
+
+def _attend(q, keys, values, scale=True, axis=-1):
+    scores = q @ keys.transpose(-2, -1) / (_math.sqrt(q.shape[-1]) if scale else 1.0)
+    return _torch.softmax(scores, dim=axis) @ values
+
+
+@_named("cached_attention_step", hint="before attending")
+def cache_attends_before_appending(q, k, v, keys, values):
+    out = _attend(q, keys, values) if keys.shape[-2] else v
+    return out, _torch.cat([keys, k], -2), _torch.cat([values, v], -2)
+
+
+@_named("cached_attention_step", hint="at the end of the cache")
+def cache_prepends(q, k, v, keys, values):
+    keys, values = _torch.cat([k, keys], -2), _torch.cat([v, values], -2)
+    return _attend(q, keys, values), keys, values
+
+
+@_named("cached_attention_step", hint="sqrt(d_k)")
+def cache_unscaled(q, k, v, keys, values):
+    keys, values = _torch.cat([keys, k], -2), _torch.cat([values, v], -2)
+    return _attend(q, keys, values, scale=False), keys, values
+
+
+@_named("cached_attention_step", hint="runs over the keys")
+def cache_softmax_wrong_axis(q, k, v, keys, values):
+    keys, values = _torch.cat([keys, k], -2), _torch.cat([values, v], -2)
+    return _attend(q, keys, values, axis=-2), keys, values
+
+
+@_named("cached_attention_step", hint="return the cache with the new position")
+def cache_not_extended(q, k, v, keys, values):
+    return _attend(q, _torch.cat([keys, k], -2), _torch.cat([values, v], -2)), keys, values
+
+
+BROKEN["top_k_filter"] = [top_k_softmaxed, top_k_less_or_equal, top_k_zero, top_k_over_batch, top_k_by_index, top_k_no_check]
+BROKEN["top_p_filter"] = [top_p_drops_crossing, top_p_strictly_greater, top_p_sorted_result, top_p_ascending,
+                          top_p_returns_probabilities, top_p_exp_only]
+BROKEN["beam_search"] = [beam_state_not_reindexed, beam_history_not_reindexed, beam_ranks_by_last_token, beam_raw_logits,
+                         beam_with_start, beam_probability, beam_mean]
+BROKEN["cached_attention_step"] = [cache_attends_before_appending, cache_prepends, cache_unscaled, cache_softmax_wrong_axis,
+                                   cache_not_extended]
