@@ -59,9 +59,9 @@ def top_p_filter(logits, p):
 
 
 def decode_next(logits, rng, temperature=1.0, top_k=None, top_p=None):
-    """One id per row of logits (B, V): argmax when temperature == 0, else a draw from
-    softmax(filtered logits / temperature), filtered by top_k and then top_p (None: no filter).
-    returns (B,) int64."""
+    """One id per row of logits (B, V): argmax when temperature == 0; else the logits are divided by the
+    temperature first, then filtered by top_k and then top_p (None: no filter; the nucleus is that of the
+    tempered distribution), and one id is drawn from the softmax of what is left. returns (B,) int64."""
     if temperature == 0:
         return logits.argmax(dim=-1)
     logits = logits / temperature
@@ -86,12 +86,14 @@ def decode(model, prompt, n, rng, **strategy):
 
 
 @torch.no_grad()
-def sequence_bits(model, prompt, ids):
+def sequence_bits(model, prompt, ids, per_position=False):
     """Bits per id of `ids` (n, B) under the model's own (unfiltered, temperature 1) distribution, read after
-    `prompt` (T0, B): how likely the model finds what a decoder produced. returns (B,) float tensor."""
+    `prompt` (T0, B): how likely the model finds what a decoder produced. returns (B,) float tensor, the
+    mean over the n ids (per_position=True: (n, B), each id's own)."""
     logits, _ = model(torch.cat([prompt, ids[:-1]]), None)
     logp = torch.log_softmax(logits[len(prompt) - 1:].double(), dim=-1)
-    return -logp.gather(-1, ids[..., None])[..., 0].mean(dim=0) / LN2
+    bits = -logp.gather(-1, ids[..., None])[..., 0] / LN2
+    return bits if per_position else bits.mean(dim=0)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -99,7 +101,7 @@ def sequence_bits(model, prompt, ids):
 
 
 @torch.no_grad()
-def error_by_position(model, L, n=1000, seed=1, n_symbols=8):
+def error_by_position(model, L, n=1000, seed=10_000, n_symbols=8):
     """Per output position t of the reverse task at length L, the share of n fresh sequences whose token t
     is wrong: (teacher-forced (L,), free-running (L,)). Teacher-forced: the decoder reads the true previous
     target, as in training. Free-running: it reads its own previous output, as when it is used."""
@@ -111,8 +113,9 @@ def error_by_position(model, L, n=1000, seed=1, n_symbols=8):
 
 def scheduled_sampling_loss(model, tokens, targets, p_own, rng):
     """Cross-entropy of an EncoderDecoder unrolled step by step, where each input after the start token is,
-    with probability p_own per sequence and step, the model's own previous prediction (its argmax, through
-    which no gradient flows) instead of the true previous target (Bengio et al., 2015)."""
+    with probability p_own per sequence and step, a token drawn from the model's own previous prediction
+    (no gradient flows through the draw) instead of the true previous target (Bengio et al., 2015, whose
+    epsilon is the probability of the *true* token: 1 - p_own)."""
     state = model.encode(tokens)
     inputs = torch.full((targets.shape[1],), START_TOKEN, dtype=torch.long)
     losses = []
@@ -120,7 +123,8 @@ def scheduled_sampling_loss(model, tokens, targets, p_own, rng):
         logits, state = model.step(inputs, state)
         losses.append(torch.nn.functional.cross_entropy(logits, targets[t]))
         own = torch.rand(targets.shape[1], generator=rng) < p_own
-        inputs = torch.where(own, logits.argmax(dim=-1), targets[t])
+        drawn = torch.multinomial(torch.softmax(logits.detach(), dim=-1), 1, generator=rng)[:, 0]
+        inputs = torch.where(own, drawn, targets[t])
     return torch.stack(losses).mean()
 
 
@@ -201,20 +205,25 @@ def lm_start_state(model, prompt):
 
 
 @torch.no_grad()
-def beam_accuracy(model, L, beam_sizes, n=200, seed=1, n_symbols=8):
+def beam_accuracy(model, L, beam_sizes, n=500, seed=10_000, n_symbols=8):
     """Chapter 07's reverse task at length L, n fresh sequences decoded one by one with beam search:
-    {beam_size: (share of sequences reversed exactly, mean total log-probability of the output)}."""
+    {beam_size: (share of sequences reversed exactly, mean total log-probability of the output, sequences
+    this beam gets right that beam 1 (greedy) gets wrong, and the other way round)}: the last two pair the
+    decoders on the same sequences."""
     rng = torch.Generator().manual_seed(seed)
     tokens, targets = reverse_task(L, n, rng, n_symbols)
     states = model.encode(tokens)[0]  # (n, H)
-    step, result = reverse_model_step(model), {}
+    step, result, right_by_size = reverse_model_step(model), {}, {}
     for K in beam_sizes:
-        right, logp = 0, 0.0
+        right, logp = [], 0.0
         for b in range(n):
             out, score = beam_search(step, states[b:b + 1], START_TOKEN, K, L)
-            right += bool((out == targets[:, b]).all())
+            right.append(bool((out == targets[:, b]).all()))
             logp += score
-        result[K] = (right / n, logp / n)
+        right_by_size[K] = right
+        greedy = right_by_size[min(right_by_size)]
+        result[K] = (sum(right) / n, logp / n, sum(r and not g for r, g in zip(right, greedy)),
+                     sum(g and not r for r, g in zip(right, greedy)))
     return result
 
 
@@ -317,19 +326,21 @@ DECODING_SETTINGS = {
 
 def decoded_tunes(model, vocab, strategy, per_header, seed=1, max_len=400):
     """per_header reels and per_header jigs decoded with `strategy` (decode_next's keywords) from chapter
-    06's headers, each cut where the model starts a next tune; and the bits per character of all decoded
-    characters under the model. returns (texts, bits (2 * per_header,) tensor)."""
+    06's headers, each cut where the model starts a next tune; and, for each, the bits per character of its
+    decoded characters (up to the cut) under the model. returns (texts, bits: list of floats)."""
     rng = torch.Generator().manual_seed(seed)
     texts, bits = [], []
     for header in (TUNE_HEADERS["reel"], TUNE_HEADERS["jig"]):
         prompt = torch.from_numpy(vocab.encode(header))[:, None].repeat(1, per_header)
         ids = decode(model, prompt, max_len, rng, **strategy)
-        bits.append(sequence_bits(model, prompt, ids))
+        position_bits = sequence_bits(model, prompt, ids, per_position=True)  # (max_len, per_header)
         for b in range(per_header):
             text = header + vocab.decode(ids[:, b])
             end = text.find("\nM:", len(header) - 1)
-            texts.append(text[:end + 1] if end >= 0 else text)
-    return texts, torch.cat(bits)
+            text = text[:end + 1] if end >= 0 else text
+            texts.append(text)
+            bits.append(float(position_bits[:max(len(text) - len(header), 1), b].mean()))
+    return texts, bits
 
 
 def bars_in_meter(texts):
@@ -341,13 +352,20 @@ def bars_in_meter(texts):
 
 
 def decoding_row(model, vocab, strategy, per_header=20, seed=1):
-    """One row of the decoding table: {"valid": share passing the strict test, "n": samples, "bars": mean bars
-    per tune, "bars_in_meter",
-    "distinct_4grams", "repeated_8grams", "bits": mean bits per decoded character under the model}."""
+    """One row of the decoding table, over the *different* samples only (greedy writes one tune per header
+    however often it is asked: its copies are not more evidence): {"unique": share of the 2 * per_header
+    samples that differ from every other, "n": how many differ, "valid": share of those passing the strict
+    test, "bars": mean bars per tune, "bars_in_meter", "distinct_4grams": share of distinct 4-grams within
+    a sample (mean), "repeated_8grams", "bits": mean bits per character of a sample under the model}."""
     texts, bits = decoded_tunes(model, vocab, strategy, per_header, seed)
-    return {"valid": sum(check_tune(t).valid for t in texts) / len(texts), "n": len(texts),
-            "bars": sum(len(tune_bars(t)) for t in texts) / len(texts), "bars_in_meter": bars_in_meter(texts), "distinct_4grams": distinct_ngrams(texts),
-            "repeated_8grams": repeated_ngram_share(texts), "bits": float(bits.mean())}
+    first = {text: i for i, text in reversed(list(enumerate(texts)))}
+    unique = sorted(first.values())
+    texts, bits = [texts[i] for i in unique], [bits[i] for i in unique]
+    mean = lambda values: sum(values) / len(values)
+    return {"unique": len(texts) / (2 * per_header), "n": len(texts),
+            "valid": mean([check_tune(t).valid for t in texts]), "bars": mean([len(tune_bars(t)) for t in texts]),
+            "bars_in_meter": bars_in_meter(texts), "distinct_4grams": mean([distinct_ngrams([t]) for t in texts]),
+            "repeated_8grams": repeated_ngram_share(texts), "bits": mean(bits)}
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -358,7 +376,8 @@ STUDY_FILE = Path(__file__).resolve().parent.parent / "benchmarks" / "generation
 SEEDS = (0, 1, 2)
 REVERSE_STEPS = 1000       # teacher-forced training of chapter 07's GRU encoder-decoder (H = 32), lengths 2-16
 FINE_TUNE_STEPS = 300      # then this many more steps, teacher-forced or with scheduled sampling
-SCHEDULED_FINAL_P = 0.25   # scheduled sampling's share of own inputs at the end of the fine-tuning
+SCHEDULED_P_GRID = (0.05, 0.1, 0.25)  # scheduled sampling's share of own inputs at the end, chosen on validation
+VALIDATION_SEED, TEST_SEED = 20_000, 10_000  # the reverse-task sequences that choose, and those that are reported
 STUDY_LENGTH = 8           # reverse-task length of the exposure-bias and beam measurements
 BEAM_SIZES = (1, 2, 4, 8)
 LM_HIDDEN = 128            # the decoding study's language model: chapter 06's LSTM, smaller and shorter-trained
@@ -390,14 +409,22 @@ def train_decoding_lm(seed):
     return model, vocab, held_out_bits_per_char(model, test_ids)
 
 
+def free_accuracy(model, seed=TEST_SEED):
+    """Free-running (greedy) sequence accuracy on 1000 fresh reverse-task sequences of length STUDY_LENGTH."""
+    return accuracy_by_length(model, (STUDY_LENGTH,), n=1000, seed=seed)[STUDY_LENGTH]
+
+
 def reverse_numbers(base, control, scheduled):
-    """The reverse-task numbers of one seed: per-position errors of the base model, free-running sequence
-    accuracy after each fine-tuning, and the beam table of the base model."""
-    forced, free = error_by_position(base, STUDY_LENGTH)
-    return {"forced_error": forced.tolist(), "free_error": free.tolist(),
-            "accuracy": {name: accuracy_by_length(model, (STUDY_LENGTH,))[STUDY_LENGTH]
-                         for name, model in (("teacher forcing", control), ("scheduled sampling", scheduled))},
-            "beam": {str(K): list(v) for K, v in beam_accuracy(base, STUDY_LENGTH, BEAM_SIZES).items()}}
+    """The reverse-task numbers of one seed, on the test sequences: per-position errors (teacher-forced and
+    free-running) and free-running sequence accuracy of the base model and of each fine-tuning, and the beam
+    table of the base model."""
+    numbers = {"accuracy": {}, "forced_error": {}, "free_error": {}}
+    for name, model in (("base", base), ("teacher forcing", control), ("scheduled sampling", scheduled)):
+        forced, free = error_by_position(model, STUDY_LENGTH)
+        numbers["forced_error"][name], numbers["free_error"][name] = forced.tolist(), free.tolist()
+        numbers["accuracy"][name] = free_accuracy(model)
+    numbers["beam"] = {str(K): list(v) for K, v in beam_accuracy(base, STUDY_LENGTH, BEAM_SIZES).items()}
+    return numbers
 
 
 def decoding_numbers(model, vocab):
@@ -405,10 +432,16 @@ def decoding_numbers(model, vocab):
     return {name: decoding_row(model, vocab, strategy, SAMPLES_PER_HEADER) for name, strategy in DECODING_SETTINGS.items()}
 
 
-def study_numbers(seed):
-    """Everything the chapter measures for one seed (the benchmark stores it for SEEDS)."""
-    base = train_reverse_base(seed)
-    numbers = reverse_numbers(base, fine_tune(base, 0.0, seed), fine_tune(base, SCHEDULED_FINAL_P, seed))
+def scheduled_sweep(base, seed):
+    """{final_p: validation free-running accuracy} of scheduled sampling's fine-tunings from `base`."""
+    return {str(p): free_accuracy(fine_tune(base, p, seed), VALIDATION_SEED) for p in SCHEDULED_P_GRID}
+
+
+def study_numbers(seed, scheduled_p, base=None):
+    """Everything the chapter measures for one seed (the benchmark stores it for SEEDS); scheduled_p: the
+    final_p chosen on validation; base: the seed's train_reverse_base model, if already trained."""
+    base = base or train_reverse_base(seed)
+    numbers = reverse_numbers(base, fine_tune(base, 0.0, seed), fine_tune(base, scheduled_p, seed))
     model, vocab, bits = train_decoding_lm(seed)
     return {**numbers, "lm_bits": bits, "decoding": decoding_numbers(model, vocab)}
 
@@ -418,35 +451,66 @@ def load_study(path=STUDY_FILE):
 
 
 def spread(values, scale=1.0, digits=2):
-    """'mean [min, max]' of per-seed values."""
+    """'mean [min, max]' of per-seed values (one value: just the value)."""
     f = lambda v: f"{scale * v:.{digits}f}"
+    if len(values) == 1:
+        return f(values[0])
     return f"{f(sum(values) / len(values))} [{f(min(values))}, {f(max(values))}]"
 
 
 def format_decoding_table(per_seed):
-    """The decoding table over seeds: each column "mean [min, max]" over the seeds, except the valid share,
-    pooled over all seeds' samples with its 95 % interval. per_seed: {seed: study_numbers(seed)}."""
+    """The decoding table over seeds: each column "mean [min, max]" over the seeds (one seed: its value),
+    except the valid share, pooled over all seeds' different samples with its 95 % interval.
+    per_seed: {seed: {"decoding": decoding_numbers(...)}}."""
     from course_lib.closing import binomial_interval
     runs = list(per_seed.values())
-    lines = [f"{'setting':<11} {'valid tunes (95 % interval)':>28} {'bars per tune':>19} {'bars in meter':>19} {'distinct 4-grams':>19} "
-             f"{'repeated 8-grams':>19} {'bits/char':>19}"]
+    columns = ("different", "valid tunes (95 % interval)", "bars per tune", "bars in meter", "distinct 4-grams",
+               "repeated 8-grams", "bits/char")
+    widths = (9, 27, 13, 13, 16, 16, 9)
+    lines = [f"{'setting':<10}" + "".join(f" {c:>{w}}" for c, w in zip(columns, widths))]
     for name in runs[0]["decoding"]:
         rows = [run["decoding"][name] for run in runs]
         n = sum(r["n"] for r in rows)
         share = sum(r["valid"] * r["n"] for r in rows) / n
         lo, hi = binomial_interval(share, n)
-        column = lambda key: spread([r[key] for r in rows])
-        lines.append(f"{name:<11} {f'{100 * share:.1f} % [{100 * lo:.1f}, {100 * hi:.1f}] of {n}':>28} "
-                     f"{spread([r['bars'] for r in rows], 1, 1):>19} {column('bars_in_meter'):>19} {column('distinct_4grams'):>19} {column('repeated_8grams'):>19} "
-                     f"{column('bits'):>19}")
+        column = lambda key, scale=1.0, digits=2: spread([r[key] for r in rows], scale, digits)
+        cells = (column("unique", 100, 0) + " %", f"{100 * share:.1f} % [{100 * lo:.0f}, {100 * hi:.0f}] of {n}",
+                 column("bars", 1, 1), column("bars_in_meter"), column("distinct_4grams"), column("repeated_8grams"),
+                 column("bits"))
+        lines.append(f"{name:<10}" + "".join(f" {c:>{w}}" for c, w in zip(cells, widths)))
     return "\n".join(lines)
 
 
 def format_beam_table(per_seed):
-    """Sequence accuracy and mean log-probability of the output by beam size, "mean [min, max]" over seeds."""
+    """Sequence accuracy and mean log-probability of the output by beam size, "mean [min, max]" over seeds
+    (one seed: its value), and the sequences each beam gets right where greedy does not and the other way
+    round, summed over the seeds."""
     runs = list(per_seed.values())
-    lines = [f"{'beam size':>9} {'sequence accuracy (%)':>24} {'log-probability of the output':>31}"]
+    lines = [f"{'beam size':>9} {'sequence accuracy (%)':>24} {'log-probability of the output':>31} "
+             f"{'right where greedy is wrong / the reverse':>42}"]
     for K in runs[0]["beam"]:
+        wins, losses = sum(r["beam"][K][2] for r in runs), sum(r["beam"][K][3] for r in runs)
         lines.append(f"{K:>9} {spread([r['beam'][K][0] for r in runs], 100, 1):>24} "
-                     f"{spread([r['beam'][K][1] for r in runs], 1, 3):>31}")
+                     f"{spread([r['beam'][K][1] for r in runs], 1, 3):>31} {f'{wins} / {losses}':>42}")
     return "\n".join(lines)
+
+
+# ---------------------------------------------------------------------------------------------------
+# Counting the work of one generated token
+
+
+def attention_flops_per_token(T, d_model, n_layers, vocab_size, cached):
+    """Multiply-add work (counted as 2 FLOPs each) for the next token's logits after T - 1 tokens, as
+    AttentionLM computes them. cached=False: window_logits re-reads all T positions: per block, T x the
+    projections (4 d^2) and the MLP (8 d^2 with d_ff = 4d), the full T x T scores and their weighted sum
+    (2 T^2 d), and the read-out at every position. cached=True: one position: the same per-position work once,
+    scores against T keys (2 T d), one read-out."""
+    per_position = 2 * 12 * d_model ** 2
+    if cached:
+        return n_layers * (per_position + 2 * 2 * T * d_model) + 2 * d_model * vocab_size
+    return n_layers * (T * per_position + 2 * 2 * T * T * d_model) + T * 2 * d_model * vocab_size
+
+
+def lstm_flops_per_token(embed, hidden, vocab_size):
+    """The same count for one step of a CharLM with an LSTM: the four gates from [x, h] and the read-out."""
+    return 2 * (embed + hidden) * 4 * hidden + 2 * hidden * vocab_size

@@ -1454,6 +1454,14 @@ def top_p_sorted_result(logits, p):
     return sorted_logits.masked_fill(probs.cumsum(-1) - probs >= p, _NEG_INF)
 
 
+@_named("top_p_filter", hint="the drop decision is in sorted order")
+def top_p_unscattered_mask(logits, p):
+    if not 0 < p <= 1:
+        raise ValueError("p must be in (0, 1]")
+    probs = _torch.softmax(logits, dim=-1).sort(dim=-1, descending=True).values
+    return logits.masked_fill(probs.cumsum(-1) - probs >= p, _NEG_INF)
+
+
 @_named("top_p_filter", hint="from the most probable down")
 def top_p_ascending(logits, p):
     if not 0 < p <= 1:
@@ -1525,6 +1533,37 @@ def beam_raw_logits(step, state, start, beam_size, max_len):
     return _beam_broken(step, state, start, beam_size, max_len, "raw")
 
 
+@_named("beam_search", hint="so it is row 0")
+def beam_returns_last_survivor(step, state, start, beam_size, max_len):
+    if beam_size < 1:
+        raise ValueError("beam_size must be >= 1")
+    hyps = [([], 0.0, state, start)]
+    for _ in range(max_len):
+        candidates = []
+        for tokens, score, s, last in hyps:
+            logits, new_state = step(_torch.tensor([last]), s)
+            logp = _torch.log_softmax(logits.double(), -1)[0]
+            candidates += [(tokens + [v], score + float(logp[v]), new_state, v) for v in range(len(logp))]
+        candidates.sort(key=lambda c: -c[1])
+        hyps = candidates[:beam_size]
+    return _torch.tensor(hyps[-1][0]), hyps[-1][1]
+
+
+@_named("beam_search", hint="the score is the sum over all max_len steps")
+def beam_forgets_the_running_score(step, state, start, beam_size, max_len):
+    if beam_size < 1:
+        raise ValueError("beam_size must be >= 1")
+    tokens, history = _torch.tensor([start]), [[]]
+    for _ in range(max_len):
+        logits, state = step(tokens, state)
+        logp = _torch.log_softmax(logits.double(), -1)
+        top = logp.reshape(-1).topk(min(beam_size, logp.numel()))
+        parents, tokens = top.indices // logp.shape[1], top.indices % logp.shape[1]
+        history = [history[int(p)] + [int(t)] for p, t in zip(parents, tokens)]
+        state = state[parents]
+    return _torch.tensor(history[0]), float(top.values[0])
+
+
 @_named("beam_search", hint="without the start token")
 def beam_with_start(step, state, start, beam_size, max_len):
     return _beam_broken(step, state, start, beam_size, max_len, "start")
@@ -1563,6 +1602,18 @@ def cache_unscaled(q, k, v, keys, values):
     return _attend(q, keys, values, scale=False), keys, values
 
 
+@_named("cached_attention_step", hint="not by d_k")
+def cache_scaled_by_d_k(q, k, v, keys, values):
+    keys, values = _torch.cat([keys, k], -2), _torch.cat([values, v], -2)
+    return _torch.softmax(q @ keys.transpose(-2, -1) / q.shape[-1], dim=-1) @ values, keys, values
+
+
+@_named("cached_attention_step", hint="not sqrt(d_v)")
+def cache_scaled_by_sqrt_d_v(q, k, v, keys, values):
+    keys, values = _torch.cat([keys, k], -2), _torch.cat([values, v], -2)
+    return _torch.softmax(q @ keys.transpose(-2, -1) / _math.sqrt(v.shape[-1]), dim=-1) @ values, keys, values
+
+
 @_named("cached_attention_step", hint="runs over the keys")
 def cache_softmax_wrong_axis(q, k, v, keys, values):
     keys, values = _torch.cat([keys, k], -2), _torch.cat([values, v], -2)
@@ -1575,9 +1626,10 @@ def cache_not_extended(q, k, v, keys, values):
 
 
 BROKEN["top_k_filter"] = [top_k_softmaxed, top_k_less_or_equal, top_k_zero, top_k_over_batch, top_k_by_index, top_k_no_check]
-BROKEN["top_p_filter"] = [top_p_drops_crossing, top_p_strictly_greater, top_p_sorted_result, top_p_ascending,
+BROKEN["top_p_filter"] = [top_p_drops_crossing, top_p_strictly_greater, top_p_sorted_result, top_p_unscattered_mask, top_p_ascending,
                           top_p_returns_probabilities, top_p_exp_only]
 BROKEN["beam_search"] = [beam_state_not_reindexed, beam_history_not_reindexed, beam_ranks_by_last_token, beam_raw_logits,
-                         beam_with_start, beam_probability, beam_mean]
-BROKEN["cached_attention_step"] = [cache_attends_before_appending, cache_prepends, cache_unscaled, cache_softmax_wrong_axis,
+                         beam_with_start, beam_probability, beam_mean, beam_returns_last_survivor, beam_forgets_the_running_score]
+BROKEN["cached_attention_step"] = [cache_attends_before_appending, cache_prepends, cache_unscaled, cache_scaled_by_d_k,
+                                   cache_scaled_by_sqrt_d_v, cache_softmax_wrong_axis,
                                    cache_not_extended]

@@ -8,10 +8,13 @@ import pytest
 import torch
 
 from course_lib.attention import causal_mask, scaled_dot_product_attention
-from course_lib.generation import (beam_search, cached_attention_step, decode_next, distinct_ngrams, lm_start_state,
-                                   lm_step, load_study, repeated_ngram_share, reverse_model_step, scheduled_sampling_loss,
-                                   sequence_bits, top_k_filter, top_p_filter, tune_body, SEEDS, DECODING_SETTINGS)
+from course_lib.generation import (SCHEDULED_P_GRID, SEEDS, DECODING_SETTINGS, attention_flops_per_token, beam_search,
+                                   cached_attention_step, decode_next, distinct_ngrams, lm_start_state, lm_step,
+                                   load_study, lstm_flops_per_token, repeated_ngram_share, reverse_model_step,
+                                   scheduled_sampling_loss, sequence_bits, top_k_filter, top_p_filter, tune_body)
 from course_lib.grading.checks.ch07_limits import tiny_gru_step
+from course_lib.grading.checks.ch11_generation import markov_step
+from course_lib.transformer import AttentionLM, KVCache
 from course_lib.language_model import char_lstm
 from course_lib.seq2seq import EncoderDecoder, greedy_decode, reverse_task
 
@@ -86,6 +89,9 @@ def test_beam_of_one_is_chapter_07s_greedy_decoding():
         state = torch.randn(1, 8, generator=g)
         tokens, _ = beam_search(tiny_gru_step, state, 4, 1, 7)
         assert torch.equal(tokens, greedy_decode(tiny_gru_step, state, torch.tensor([4]), 7)[:, 0])
+    state = torch.zeros(1, 1, dtype=torch.float64)  # the checks' tempting model: no ties, so greedy is one path
+    assert torch.equal(beam_search(markov_step, state, 0, 1, 4)[0], greedy_decode(markov_step, state, torch.tensor([0]), 4)[:, 0])
+    assert beam_search(markov_step, state, 0, 2, 4)[1] > beam_search(markov_step, state, 0, 1, 4)[1]
 
 
 def test_beam_search_on_the_models_adapters():
@@ -125,7 +131,7 @@ def test_cached_attention_step_equals_full_causal_attention_and_torch():
     assert torch.allclose(ours, torch_out, atol=1e-12, rtol=0)
 
 
-def test_scheduled_sampling_at_zero_is_teacher_forcing_and_at_one_reads_its_own_outputs():
+def test_scheduled_sampling_at_zero_is_teacher_forcing_and_at_one_reads_only_its_own_draws():
     torch.manual_seed(0)
     model = EncoderDecoder(hidden=16)
     tokens, targets = reverse_task(6, 8, torch.Generator().manual_seed(1))
@@ -133,14 +139,16 @@ def test_scheduled_sampling_at_zero_is_teacher_forcing_and_at_one_reads_its_own_
     expected = torch.nn.functional.cross_entropy(forced.reshape(-1, forced.shape[-1]), targets.reshape(-1))
     loss = scheduled_sampling_loss(model, tokens, targets, 0.0, torch.Generator().manual_seed(0))
     assert loss.item() == pytest.approx(expected.item(), abs=1e-6)
-    with torch.no_grad():  # p = 1: every input is the model's own previous prediction, as in greedy decoding
-        free = model.generate(tokens)
-        inputs = torch.cat([torch.zeros(1, 8, dtype=torch.long), free[:-1]])
-        out, _ = model.decoder(model.embed(inputs), model.encode(tokens))
-        logits = model.readout(out)
-        expected = torch.nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1))
-        loss = scheduled_sampling_loss(model, tokens, targets, 1.0, torch.Generator().manual_seed(0))
-    assert loss.item() == pytest.approx(expected.item(), abs=1e-6)
+    # p = 1: every input after the start token is drawn from the model's own previous prediction, the true
+    # targets only score: replaying the same draws (a coin, then a token, per step) gives the same loss
+    rng, state, inputs, losses = torch.Generator().manual_seed(0), model.encode(tokens), torch.zeros(8, dtype=torch.long), []
+    for t in range(len(targets)):
+        logits, state = model.step(inputs, state)
+        losses.append(torch.nn.functional.cross_entropy(logits, targets[t]))
+        torch.rand(8, generator=rng)
+        inputs = torch.multinomial(torch.softmax(logits.detach(), -1), 1, generator=rng)[:, 0]
+    loss = scheduled_sampling_loss(model, tokens, targets, 1.0, torch.Generator().manual_seed(0))
+    assert loss.item() == pytest.approx(torch.stack(losses).mean().item(), abs=1e-6)
 
 
 def test_tune_measures_on_hand_made_tunes():
@@ -154,8 +162,29 @@ def test_tune_measures_on_hand_made_tunes():
 
 def test_the_study_file_has_every_seed_and_setting():
     study = load_study()
-    assert sorted(study["per_seed"]) == [str(s) for s in SEEDS]
+    assert sorted(study["per_seed"]) == [str(s) for s in SEEDS] and study["scheduled_p"] in SCHEDULED_P_GRID
     for run in study["per_seed"].values():
         assert set(run["decoding"]) == set(DECODING_SETTINGS)
-        assert all(row["n"] == 40 for row in run["decoding"].values())
-        assert len(run["forced_error"]) == len(run["free_error"]) == 8
+        assert all(1 <= row["n"] <= 40 and row["n"] == round(40 * row["unique"]) for row in run["decoding"].values())
+        assert all(len(run["forced_error"][m]) == len(run["free_error"][m]) == 8 for m in run["accuracy"])
+
+
+def test_counted_flops_equal_torchs_flop_counter():
+    from torch.utils.flop_counter import FlopCounterMode
+    model = AttentionLM(30, d_model=16, n_heads=4, n_layers=2, context=64, seed=0).eval()
+    ids = torch.zeros(20, 1, dtype=torch.long)
+    with torch.no_grad():
+        with FlopCounterMode(display=False) as counter:
+            model.window_logits(ids)
+        assert counter.get_total_flops() == attention_flops_per_token(20, 16, 2, 30, cached=False)
+        cache = KVCache()
+        model.read_with_cache(ids[:-1], cache)
+        with FlopCounterMode(display=False) as counter:
+            model.read_with_cache(ids[-1:], cache)
+        assert counter.get_total_flops() == attention_flops_per_token(20, 16, 2, 30, cached=True)
+        lstm = char_lstm(30, hidden=24, embed=8)  # torch's fused LSTM is not counted: its gate products written out
+        x, h = torch.zeros(1, 8), torch.zeros(1, 24)
+        with FlopCounterMode(display=False) as counter:
+            x @ lstm.recurrent.weight_ih_l0.T + h @ lstm.recurrent.weight_hh_l0.T
+            lstm.readout(h)
+        assert counter.get_total_flops() == lstm_flops_per_token(8, 24, 30)

@@ -140,6 +140,11 @@ def _top_p_unsorted(logits, p):
     return logits.sort(dim=-1, descending=True).values.masked_fill(probs.cumsum(-1) - probs >= p, float("-inf"))
 
 
+def _top_p_mask_not_scattered(logits, p):
+    probs, _ = torch.softmax(logits, dim=-1).sort(dim=-1, descending=True)
+    return logits.masked_fill(probs.cumsum(-1) - probs >= p, float("-inf"))
+
+
 def _top_p_ascending(logits, p):
     probs, order = torch.softmax(logits, dim=-1).sort(dim=-1)
     drop_sorted = probs.cumsum(-1) - probs >= p
@@ -160,7 +165,8 @@ def markov_step(tokens, state):
     g = torch.Generator().manual_seed(1)
     table = torch.randn(5, 5, generator=g, dtype=torch.float64) * 2.0
     table[0] = torch.tensor([-9.0, 1.0, 0.9, -9.0, -9.0], dtype=torch.float64)   # from the start: 1 looks best ...
-    table[1] = torch.tensor([0.0, 0.0, 0.0, 0.0, 0.0], dtype=torch.float64)      # ... but after 1 nothing is likely
+    table[1] = torch.tensor([0.0, 0.1, 0.2, 0.3, 0.4], dtype=torch.float64)      # ... but after 1 nothing is likely
+    # (no two entries of a row are equal: which of two tied tokens a decoder keeps is not specified)
     table[2] = torch.tensor([-9.0, -9.0, -9.0, 4.0, -9.0], dtype=torch.float64)  # after 2, 3 is all but certain
     return table[tokens] + 0.1 * state, state + 1
 
@@ -214,6 +220,32 @@ def _beam(step, state, start, beam_size, max_len, reindex_state=True, accumulate
     return history[0], float(scores[0])
 
 
+def _beam_last(step, state, start, beam_size, max_len):
+    """Returns the last survivor instead of the best (topk sorts them best first)."""
+    tokens, scores = torch.tensor([start]), torch.zeros(1, dtype=torch.float64)
+    history = torch.zeros(1, 0, dtype=torch.long)
+    for _ in range(max_len):
+        logits, state = step(tokens, state)
+        V = logits.shape[-1]
+        totals = (scores[:, None] + torch.log_softmax(logits.double(), -1)).reshape(-1)
+        scores, best = totals.topk(min(beam_size, len(totals)))
+        parents, tokens = best // V, best % V
+        history, state = torch.cat([history[parents], tokens[:, None]], 1), state[parents]
+    return history[-1], float(scores[-1])
+
+
+def _beam_last_step_score(step, state, start, beam_size, max_len):
+    """Ranks by the new token's log-probability only, and returns that as the score."""
+    tokens, history = torch.tensor([start]), torch.zeros(1, 0, dtype=torch.long)
+    for _ in range(max_len):
+        logits, state = step(tokens, state)
+        V = logits.shape[-1]
+        scores, best = torch.log_softmax(logits.double(), -1).reshape(-1).topk(min(beam_size, logits.numel()))
+        parents, tokens = best // V, best % V
+        history, state = torch.cat([history[parents], tokens[:, None]], 1), state[parents]
+    return history[0], float(scores[0])
+
+
 def _beam_state_kept(step, state, start, beam_size, max_len):
     return _beam(step, state, start, beam_size, max_len, reindex_state=False)
 
@@ -256,7 +288,8 @@ def _cache_case(rng, lead, T_seen, d_k, d_v):
 
 def _cache_cases(rng, hidden):
     if hidden:
-        T, d_k, d_v = int(rng.integers(3, 12)), int(rng.integers(2, 9)), int(rng.integers(2, 9))
+        T, d_k = int(rng.integers(3, 12)), int(rng.integers(2, 9))
+        d_v = d_k + int(rng.integers(1, 4))  # d_v != d_k on every seed: scaling by sqrt(d_v) must always show
         return [Case("hidden: random sizes, (B, heads) leading axes", _cache_case(rng, (2, 3), T, d_k, d_v), hidden=True),
                 Case("hidden: one cached position", _cache_case(rng, (int(rng.integers(1, 4)),), 1, d_k, d_v), hidden=True),
                 Case("hidden: empty cache", _cache_case(rng, (2,), 0, d_k, d_v), hidden=True)]
@@ -281,6 +314,19 @@ def _cache_prepended(q, k, v, keys, values):
 def _cache_unscaled(q, k, v, keys, values):
     keys, values = torch.cat([keys, k], dim=-2), torch.cat([values, v], dim=-2)
     return torch.softmax(q @ keys.transpose(-2, -1), dim=-1) @ values, keys, values
+
+
+def _cache_scaled_by(q, k, v, keys, values, scale):
+    keys, values = torch.cat([keys, k], dim=-2), torch.cat([values, v], dim=-2)
+    return torch.softmax(q @ keys.transpose(-2, -1) / scale, dim=-1) @ values, keys, values
+
+
+def _cache_scaled_by_d_k(q, k, v, keys, values):
+    return _cache_scaled_by(q, k, v, keys, values, q.shape[-1])
+
+
+def _cache_scaled_by_sqrt_d_v(q, k, v, keys, values):
+    return _cache_scaled_by(q, k, v, keys, values, math.sqrt(v.shape[-1]))
 
 
 def _cache_softmax_over_queries(q, k, v, keys, values):
@@ -320,6 +366,8 @@ EXERCISES = [
                                                   "drop a token only when the tokens before it already hold p"),
             Hint(_top_p_strict, "when the tokens kept already sum to exactly p, the next one is dropped (>= p, not > p)"),
             Hint(_top_p_unsorted, "put the result back in the vocabulary's order (scatter with the sort's indices)"),
+            Hint(_top_p_mask_not_scattered, "the drop decision is in sorted order: scatter it back to the vocabulary's order "
+                                            "(drop_sorted.scatter(-1, indices, drop_sorted)) before masking the logits"),
             Hint(_top_p_ascending, "sort the probabilities from the most probable down (descending=True)"),
             Hint(_top_p_probabilities, "return logits with the dropped ones at -inf, not probabilities"),
             Hint(lambda logits, p: _nucleus(logits, p, lambda probs, cum, p: cum - probs >= p, scores=logits.exp()),
@@ -330,9 +378,12 @@ EXERCISES = [
         name="beam_search", reference=beam_search, points=3, make_cases=_beam_cases, select=_numpy,
         output_names=("tokens", "score"),
         hints=[
-            Hint(_beam_state_kept, "re-index the state with the surviving hypotheses' parents (state[beam]) before the next step"),
+            Hint(_beam_state_kept, "re-index the state with the surviving hypotheses' parents (state[parents]) before the next step"),
             Hint(_beam_history_kept, "a survivor's tokens are its parent's tokens plus the new one: re-index the history too"),
             Hint(_beam_step_scores, "rank extensions by their total log-probability: the hypothesis's score so far plus the new token's"),
+            Hint(_beam_last_step_score, "keep each hypothesis's total log-probability and add the new token's to it: "
+                                        "the score is the sum over all max_len steps"),
+            Hint(_beam_last, "return the best hypothesis: topk sorts the survivors best first, so it is row 0"),
             Hint(_beam_raw_logits, "score with log_softmax(logits): raw logits of different hypotheses are not on one scale"),
             Hint(_beam_with_start, "return the max_len generated tokens, without the start token"),
             Hint(_beam_probability, "the score is the total log-probability (a sum of logs), not a probability"),
@@ -346,6 +397,8 @@ EXERCISES = [
             Hint(_cache_without_itself, "append the new key and value before attending: a position attends to itself too"),
             Hint(_cache_prepended, "append the new key and value at the end of the cache (time runs along axis -2)"),
             Hint(_cache_unscaled, "divide the scores by sqrt(d_k) before the softmax"),
+            Hint(_cache_scaled_by_d_k, "divide the scores by the square root of d_k, not by d_k"),
+            Hint(_cache_scaled_by_sqrt_d_v, "the scale is sqrt(d_k), the size of the queries and keys, not sqrt(d_v)"),
             Hint(_cache_softmax_over_queries, "the softmax runs over the keys (the last axis of q @ keys^T)"),
             Hint(_cache_not_returned, "return the cache with the new position in it, so that the next step sees it"),
         ],

@@ -303,7 +303,8 @@ def compare_values(expected, got, name="output", atol=1e-8, rtol=1e-6, reveal=Tr
                 where = f" where {expected[idx]:.6g} was expected" if reveal else ""
                 return False, f"{name}: contains {g[idx]} at index {idx}{where}"
             if not np.allclose(g, expected, atol=atol, rtol=rtol, equal_nan=True):
-                err = np.abs(g - expected)
+                with np.errstate(invalid="ignore"):  # -inf where -inf is expected: inf - inf, a match
+                    err = np.abs(g - expected)
                 idx = tuple(int(i) for i in np.unravel_index(np.nanargmax(err), err.shape))
                 if not reveal:  # where, and how large relative to the array's scale; not the error itself
                     scale = max(float(np.nanmax(np.abs(expected))), 1e-300)
