@@ -6,6 +6,7 @@ logits (..., V).
 """
 import copy
 import json
+import math
 import re
 import time
 from dataclasses import replace
@@ -213,6 +214,8 @@ def beam_accuracy(model, L, beam_sizes, n=500, seed=10_000, n_symbols=8):
     rng = torch.Generator().manual_seed(seed)
     tokens, targets = reverse_task(L, n, rng, n_symbols)
     states = model.encode(tokens)[0]  # (n, H)
+    if beam_sizes[0] != 1:
+        raise ValueError(f"beam_sizes must start with 1 (greedy, the pairing's reference), got {beam_sizes}.")
     step, result, right_by_size = reverse_model_step(model), {}, {}
     for K in beam_sizes:
         right, logp = [], 0.0
@@ -221,7 +224,7 @@ def beam_accuracy(model, L, beam_sizes, n=500, seed=10_000, n_symbols=8):
             right.append(bool((out == targets[:, b]).all()))
             logp += score
         right_by_size[K] = right
-        greedy = right_by_size[min(right_by_size)]
+        greedy = right_by_size[1]
         result[K] = (sum(right) / n, logp / n, sum(r and not g for r, g in zip(right, greedy)),
                      sum(g and not r for r, g in zip(right, greedy)))
     return result
@@ -352,9 +355,9 @@ def bars_in_meter(texts):
 
 
 def decoding_row(model, vocab, strategy, per_header=20, seed=1):
-    """One row of the decoding table, over the *different* samples only (greedy writes one tune per header
-    however often it is asked: its copies are not more evidence): {"unique": share of the 2 * per_header
-    samples that differ from every other, "n": how many differ, "valid": share of those passing the strict
+    """One row of the decoding table, over the distinct samples only, copies counted once (greedy writes one
+    tune per header however often it is asked: its copies are not more evidence): {"unique": distinct samples
+    as a share of the 2 * per_header, "n": how many are distinct, "valid": share of those passing the strict
     test, "bars": mean bars per tune, "bars_in_meter", "distinct_4grams": share of distinct 4-grams within
     a sample (mean), "repeated_8grams", "bits": mean bits per character of a sample under the model}."""
     texts, bits = decoded_tunes(model, vocab, strategy, per_header, seed)
@@ -363,9 +366,22 @@ def decoding_row(model, vocab, strategy, per_header=20, seed=1):
     texts, bits = [texts[i] for i in unique], [bits[i] for i in unique]
     mean = lambda values: sum(values) / len(values)
     return {"unique": len(texts) / (2 * per_header), "n": len(texts),
-            "valid": mean([check_tune(t).valid for t in texts]), "bars": mean([len(tune_bars(t)) for t in texts]),
-            "bars_in_meter": bars_in_meter(texts), "distinct_4grams": mean([distinct_ngrams([t]) for t in texts]),
-            "repeated_8grams": repeated_ngram_share(texts), "bits": mean(bits)}
+            "valid": mean([check_tune(t).valid for t in texts]), **text_measures(texts), "bits": mean(bits)}
+
+
+def text_measures(texts):
+    """The decoding table's columns that need no model: mean bars per tune, bars in meter, distinct 4-grams
+    within a tune (mean), repeated 8-grams within a tune (pooled). Also measured on real held-out tunes."""
+    return {"bars": sum(len(tune_bars(t)) for t in texts) / len(texts), "bars_in_meter": bars_in_meter(texts),
+            "distinct_4grams": sum(distinct_ngrams([t]) for t in texts) / len(texts),
+            "repeated_8grams": repeated_ngram_share(texts)}
+
+
+def sign_test(wins, losses):
+    """Two-sided exact sign test: the chance of a split at least this uneven between wins and losses if each
+    were a fair coin (ties left out)."""
+    n, k = wins + losses, min(wins, losses)
+    return min(1.0, 2 * sum(math.comb(n, i) for i in range(k + 1)) / 2 ** n) if n else 1.0
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -378,7 +394,7 @@ REVERSE_STEPS = 1000       # teacher-forced training of chapter 07's GRU encoder
 FINE_TUNE_STEPS = 300      # then this many more steps, teacher-forced or with scheduled sampling
 SCHEDULED_P_GRID = (0.05, 0.1, 0.25)  # scheduled sampling's share of own inputs at the end, chosen on validation
 VALIDATION_SEED, TEST_SEED = 20_000, 10_000  # the reverse-task sequences that choose, and those that are reported
-STUDY_LENGTH = 8           # reverse-task length of the exposure-bias and beam measurements
+STUDY_LENGTH = 8           # reverse-task length of the error-compounding and beam measurements
 BEAM_SIZES = (1, 2, 4, 8)
 LM_HIDDEN = 128            # the decoding study's language model: chapter 06's LSTM, smaller and shorter-trained
 LM_BUDGET = LMBudget(steps=300, lr=1e-2, schedule="constant")
@@ -500,8 +516,9 @@ def format_beam_table(per_seed):
 
 
 def attention_flops_per_token(T, d_model, n_layers, vocab_size, cached):
-    """Multiply-add work (counted as 2 FLOPs each) for the next token's logits after T - 1 tokens, as
-    AttentionLM computes them. cached=False: window_logits re-reads all T positions: per block, T x the
+    """Multiply-add work of the matrix products (counted as 2 FLOPs each, as torch's FlopCounterMode counts
+    them; layer norms, softmax, biases and element-wise work left out) for the next token's logits after
+    T - 1 tokens, as AttentionLM computes them. cached=False: window_logits re-reads all T positions: per block, T x the
     projections (4 d^2) and the MLP (8 d^2 with d_ff = 4d), the full T x T scores and their weighted sum
     (2 T^2 d), and the read-out at every position. cached=True: one position: the same per-position work once,
     scores against T keys (2 T d), one read-out."""

@@ -89,7 +89,7 @@ def test_beam_of_one_is_chapter_07s_greedy_decoding():
         state = torch.randn(1, 8, generator=g)
         tokens, _ = beam_search(tiny_gru_step, state, 4, 1, 7)
         assert torch.equal(tokens, greedy_decode(tiny_gru_step, state, torch.tensor([4]), 7)[:, 0])
-    state = torch.zeros(1, 1, dtype=torch.float64)  # the checks' tempting model: no ties, so greedy is one path
+    state = torch.zeros(1, 1, dtype=torch.float64)  # the checks' tempting model: no equal entries in a row, one greedy path
     assert torch.equal(beam_search(markov_step, state, 0, 1, 4)[0], greedy_decode(markov_step, state, torch.tensor([0]), 4)[:, 0])
     assert beam_search(markov_step, state, 0, 2, 4)[1] > beam_search(markov_step, state, 0, 1, 4)[1]
 
@@ -188,3 +188,10 @@ def test_counted_flops_equal_torchs_flop_counter():
             x @ lstm.recurrent.weight_ih_l0.T + h @ lstm.recurrent.weight_hh_l0.T
             lstm.readout(h)
         assert counter.get_total_flops() == lstm_flops_per_token(8, 24, 30)
+
+
+def test_sign_test_against_counted_coin_flips():
+    from course_lib.generation import sign_test
+    assert sign_test(10, 0) == pytest.approx(2 / 1024) and sign_test(5, 5) == 1.0 and sign_test(0, 0) == 1.0
+    # 3 heads or fewer in 8 fair flips, both tails: 2 * (1 + 8 + 28 + 56) / 256
+    assert sign_test(3, 5) == sign_test(5, 3) == pytest.approx(2 * 93 / 256)

@@ -8,7 +8,7 @@ import math
 import numpy as np
 import torch
 
-from course_lib.attention import causal_mask, scaled_dot_product_attention
+from course_lib.attention import scaled_dot_product_attention
 from course_lib.generation import beam_search, cached_attention_step, top_k_filter, top_p_filter
 from course_lib.grading.checks.ch07_limits import V as GRU_V, tiny_gru_step
 from course_lib.grading.checks.core import Case, Exercise, Hint, as_numpy, telling_apart
@@ -94,8 +94,10 @@ def _top_k_first_axis(logits, k):
 
 
 def _dyadic_logits(rng, *shape):
-    """Logits whose probabilities are 1/2, 1/4, 1/8, ..., shuffled: every partial sum is exact in float64,
-    so a p that falls exactly on one tells >= from >."""
+    """Logits whose probabilities are 1/2, 1/4, 1/8, ..., shuffled, so that a p can fall exactly on a partial
+    sum and tell >= from >. torch.softmax returns them within an ulp, not exactly: the exercise asks for
+    torch.softmax, a descending sort and cumsum, the order of operations under which such a case is decided
+    the same way as the reference's."""
     V = shape[-1]
     probs = np.array([2.0 ** -(i + 1) for i in range(V - 1)] + [2.0 ** -(V - 1)])
     return torch.from_numpy(rng.permuted(np.broadcast_to(np.log(probs), shape), axis=-1).copy())
@@ -164,10 +166,10 @@ def markov_step(tokens, state):
     running length: a tempting first token leads to poor continuations, so greedy and beam search differ."""
     g = torch.Generator().manual_seed(1)
     table = torch.randn(5, 5, generator=g, dtype=torch.float64) * 2.0
-    table[0] = torch.tensor([-9.0, 1.0, 0.9, -9.0, -9.0], dtype=torch.float64)   # from the start: 1 looks best ...
+    table[0] = torch.tensor([-9.0, 1.0, 0.9, -9.1, -9.2], dtype=torch.float64)   # from the start: 1 looks best ...
     table[1] = torch.tensor([0.0, 0.1, 0.2, 0.3, 0.4], dtype=torch.float64)      # ... but after 1 nothing is likely
     # (no two entries of a row are equal: which of two tied tokens a decoder keeps is not specified)
-    table[2] = torch.tensor([-9.0, -9.0, -9.0, 4.0, -9.0], dtype=torch.float64)  # after 2, 3 is all but certain
+    table[2] = torch.tensor([-9.0, -9.1, -9.2, 4.0, -9.3], dtype=torch.float64)  # after 2, 3 is all but certain
     return table[tokens] + 0.1 * state, state + 1
 
 
@@ -337,15 +339,6 @@ def _cache_softmax_over_queries(q, k, v, keys, values):
 def _cache_not_returned(q, k, v, keys, values):
     out, _, _ = cached_attention_step(q, k, v, keys, values)
     return out, keys, values
-
-
-def _cache_recomputed_causal(q, k, v, keys, values):
-    """What the cached step must equal: full causal attention's last row (a correct answer, for the tests)."""
-    keys, values = torch.cat([keys, k], dim=-2), torch.cat([values, v], dim=-2)
-    T = keys.shape[-2]
-    queries = torch.cat([torch.zeros(*q.shape[:-2], T - 1, q.shape[-1], dtype=q.dtype), q], dim=-2)
-    out, _ = scaled_dot_product_attention(queries, keys, values, causal_mask(T))
-    return out[..., -1:, :], keys, values
 
 
 EXERCISES = [
