@@ -140,17 +140,17 @@ def pid_namespace(pid):
         return None
 
 
+def _stat_fields(pid):
+    """The fields of /proc/<pid>/stat after the command name (state, parent pid, ...), or None when gone."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+
+
 def _children(pid):
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-            except (OSError, IndexError):
-                continue
-            if int(fields[1]) == pid:
-                found.append(int(entry.name))
-    return found
+    return [int(e.name) for e in Path("/proc").iterdir()
+            if e.name.isdigit() and (fields := _stat_fields(e.name)) and int(fields[1]) == pid]
 
 
 def sandbox_namespace(launcher_pid):
@@ -166,10 +166,8 @@ def sandbox_namespace(launcher_pid):
 def _running(pid):
     """False for a process that has exited and waits only to be reaped by its parent (a zombie): it runs no
     code and holds no file open, so nothing of the submission lives on in it."""
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] not in ("Z", "X")
-    except (OSError, IndexError):
-        return False
+    fields = _stat_fields(pid)
+    return fields is not None and fields[0] not in ("Z", "X")
 
 
 def processes_in(namespaces):
