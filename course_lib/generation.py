@@ -15,8 +15,8 @@ from pathlib import Path
 import torch
 
 from course_lib.attention import scaled_dot_product_attention
-from course_lib.language_model import (LN2, LMBudget, TUNE_HEADERS, char_lstm, held_out_bits_per_char, sample_next,
-                                       train_language_model)
+from course_lib.language_model import (LN2, LMBudget, TUNE_HEADERS, char_lstm, first_tune, held_out_bits_per_char,
+                                       sample_next, train_language_model)
 from course_lib.music import check_tune, tune_bars, wrong_bars
 from course_lib.reproducibility import seeded
 from course_lib.seq2seq import (REVERSE_TRAIN_LENGTHS, START_TOKEN, EncoderDecoder, accuracy_by_length, reverse_task,
@@ -78,11 +78,10 @@ def decode(model, prompt, n, rng, **strategy):
     """Continue prompt (T0, B) ids by n ids with `decode_next(..., **strategy)`, feeding each back in.
     model: (x (T, B), state) -> (logits (T, B, V), state). returns (n, B) int64, the new ids only."""
     logits, state = model(prompt, None)
-    out = []
-    for _ in range(n):
-        token = decode_next(logits[-1], rng, **strategy)
-        out.append(token)
-        logits, state = model(token[None], state)
+    out = [decode_next(logits[-1], rng, **strategy)]
+    for _ in range(n - 1):  # the last id is not read back: nothing follows it
+        logits, state = model(out[-1][None], state)
+        out.append(decode_next(logits[-1], rng, **strategy))
     return torch.stack(out)
 
 
@@ -338,9 +337,7 @@ def decoded_tunes(model, vocab, strategy, per_header, seed=1, max_len=400):
         ids = decode(model, prompt, max_len, rng, **strategy)
         position_bits = sequence_bits(model, prompt, ids, per_position=True)  # (max_len, per_header)
         for b in range(per_header):
-            text = header + vocab.decode(ids[:, b])
-            end = text.find("\nM:", len(header) - 1)
-            text = text[:end + 1] if end >= 0 else text
+            text = first_tune(header, vocab.decode(ids[:, b]))
             texts.append(text)
             bits.append(float(position_bits[:max(len(text) - len(header), 1), b].mean()))
     return texts, bits

@@ -216,12 +216,15 @@ def sample_tunes(model, vocab, header, n_tunes, temperature, seed=0, max_len=600
     rng = torch.Generator().manual_seed(seed)
     prompt = torch.from_numpy(vocab.encode(header))[:, None].repeat(1, n_tunes)
     ids = generate(model, prompt, max_len, temperature, rng)
-    tunes = []
-    for b in range(n_tunes):
-        text = header + vocab.decode(ids[:, b])
-        end = text.find("\nM:", len(header) - 1)
-        tunes.append(text[:end + 1] if end >= 0 else text)
-    return tunes
+    return [first_tune(header, vocab.decode(ids[:, b])) for b in range(n_tunes)]
+
+
+def first_tune(header, continuation):
+    """header + continuation, cut where the model starts the next tune (a line starting with 'M:' after the
+    header), or whole when it starts none."""
+    text = header + continuation
+    end = text.find("\nM:", len(header) - 1)
+    return text[:end + 1] if end >= 0 else text
 
 
 TUNE_HEADERS = {"reel": "M:C|\nL:1/8\nR:reel\nK:G\n", "jig": "M:6/8\nL:1/8\nR:jig\nK:D\n"}
