@@ -41,14 +41,16 @@ class TuneTypeClassifier(torch.nn.Module):
     x: (T, B) ids, mask: (T, B) -> logits (B, n_kinds).
 
     reader: "lstm" (chapter 06), "rnn" (a vanilla tanh RNN) or "attention" (one causal block of chapter
-    10: sinusoidal positions for up to max_len characters, attention_block, mlp_block)."""
+    10: sinusoidal positions for up to max_len characters, attention_block, mlp_block). Every initial weight
+    comes from torch's global generator: seed it first (closing.tune_type_accuracy does, with `seeded`)."""
 
     def __init__(self, vocab_size, n_kinds=len(KINDS), hidden=64, embed=16, reader="lstm", max_len=512):
         super().__init__()
         self.reader_kind, self.max_len = reader, max_len
         if reader == "attention":
             self.embed = torch.nn.Embedding(vocab_size, hidden)
-            attention, mlp = init_block_params(hidden, torch.Generator().manual_seed(int(torch.randint(2 ** 31, (1,)))))
+            # generator=None: drawn from torch's global generator, as the embedding's and the LSTM's weights are
+            attention, mlp = init_block_params(hidden, generator=None)
             self.attention, self.mlp = AttentionBlock(attention, n_heads=4), MLPBlock(mlp)
             self.register_buffer("positions", sinusoidal_positions(max_len, hidden), persistent=False)
         elif reader in ("lstm", "rnn"):
