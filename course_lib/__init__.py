@@ -13,6 +13,7 @@ Lecture topics, at the top level, in course order:
     09 attention        attention from scratch
     10 transformer, closing                the decoder-only model, the closing comparison
     11 generation       teacher forcing, decoding strategies, beam search, the key/value cache
+    12 linear_recurrences   the parallel scan, minGRU, diagonal state-space layers, linear attention
 Support for every chapter: `reproducibility` (seeding, threads, device), `plots`, `progress`, `validation`
 (one readable sentence for bad input).
 Apart from the lectures: `grading/` (the checks a notebook's `check(fn)` runs, and the grader; `grade.py` at

@@ -37,6 +37,7 @@ import torch
 from course_lib.language_model import (TUNE_HEADERS, CharLM, LMBudget, held_out_bits_per_char, sample_tunes,
                                        train_language_model)
 from course_lib.memory import LAGS, cell_summary, clearly_better, longest_solved
+from course_lib.linear_recurrences import MinGRULM
 from course_lib.reproducibility import course_threads, seeded
 from course_lib.transformer import AttentionLM
 from course_lib.tune_types import TuneTypeClassifier, labelled, majority_accuracy, notes_batch, predict, train_classifier
@@ -52,16 +53,19 @@ SAMPLES_PER_SEED = 20           # 10 reels and 10 jigs
 CLASSIFIER_STEPS = 200
 
 ATTENTION_SIZE = dict(d_model=64, n_layers=2)
+MINGRU_STEPS = 210  # the LSTM's 400 steps took 0.066 s each here, the two minGRU layers 0.126 s
 # Step counts for about the LSTM's CPU time (400 steps of B = 64 windows of 64 characters), calibrated once on
 # the reference machine. Attention with a 256-character context reads B = 16 windows per step: the same
 # characters per step, 16 times the T x T work per window (4 times per step), so fewer steps.
 _RNN, _LSTM = LMBudget(steps=820), LMBudget()
 _ATTENTION_64 = LMBudget(steps=450, lr=6e-3, warmup=20)
 _ATTENTION_256 = LMBudget(steps=240, batch=16, length=256, lr=6e-3, warmup=20)
+_MINGRU = LMBudget(steps=MINGRU_STEPS)  # chapter 12's column, calibrated the same way
 MUSIC_GRIDS = {
     "RNN": [replace(_RNN, lr=lr, schedule=s) for lr in (3e-3, 1e-2) for s in ("constant", "cosine")],
     "LSTM": [replace(_LSTM, lr=lr, schedule=s) for lr in (3e-3, 1e-2) for s in ("constant", "cosine")],
     "attention": [replace(b, lr=lr) for lr in (3e-3, 6e-3) for b in (_ATTENTION_64, _ATTENTION_256)],
+    "minGRU": [replace(_MINGRU, lr=lr, schedule=s) for lr in (3e-3, 1e-2) for s in ("constant", "cosine")],
 }
 # The trials the validation sweep chose (benchmarks/course_results.json holds the sweep; a test checks these
 # are its best). Chapter 06's LSTM and chapter 10's attention model train with these.
@@ -101,14 +105,16 @@ def selection_data():
 
 
 def make_music_model(name, vocab_size, budget=None):
-    """A fresh (seeded by the caller) language model: "RNN", "LSTM" (both H = 256) or "attention" (its
-    context is the budget's window length)."""
+    """A fresh (seeded by the caller) language model: "RNN", "LSTM" (both H = 256), "attention" (its context is
+    the budget's window length) or chapter 12's "minGRU" (two layers, H = 256)."""
     budget = budget or MUSIC_BUDGETS.get(name)
     if name == "attention":
         return AttentionLM(vocab_size, context=budget.length, seed=budget.seed, **ATTENTION_SIZE)
     if name in ("RNN", "LSTM"):
         return CharLM(vocab_size, hidden=256, cell=name.lower())
-    raise ValueError(f"name must be one of {MODELS}, got {name!r}.")
+    if name == "minGRU":
+        return MinGRULM(vocab_size, hidden=256)
+    raise ValueError(f"name must be one of {(*MODELS, 'minGRU')}, got {name!r}.")
 
 
 def train_music_model(name, seed=0, progress=False, budget=None, data="train"):
@@ -256,7 +262,7 @@ def save_results(results, path=RESULTS_FILE):
 MEMORY_COLUMNS = ("RNN-orth", "LSTM-tuned", "attention")
 
 
-def memory_rows(memory_columns):
+def memory_rows(memory_columns, names=MEMORY_COLUMNS):
     """The memory benchmark's rows: each column's reach (`course_lib.memory.longest_solved`: over the seeds'
     mean, each seed's in brackets; "+" = the grid's longest lag, so the limit lies beyond it), then the accuracy at two lags as
     mean [min, max] over the seeds. memory_columns: course_lib.memory.load_results()["columns"]."""
@@ -271,16 +277,18 @@ def memory_rows(memory_columns):
         return f"{name} -" if s is None else f"{name} {100 * s[0]:.0f} [{100 * s[1]:.0f}, {100 * s[2]:.0f}] %"
 
     rows = [("memory: reach (every lag up to it solved; per seed)", "04, 05, 09",
-             *(reach(name) for name in MEMORY_COLUMNS))]
+             *(reach(name) for name in names))]
     for lag in (20, LAGS[-1]):
         rows.append((f"memory: recall at lag {lag} (chance 12 %)", "04, 05, 09",
-                     *(accuracy(name, lag) for name in MEMORY_COLUMNS)))
+                     *(accuracy(name, lag) for name in names)))
     return rows
 
 
-def closing_table(results, memory_columns, reverse_curves):
+def closing_table(results, memory_columns, reverse_curves, revival=None):
     """Rows (task, chapter, RNN, gated RNN, attention) as strings, every number from a results file; the
-    models behind each column are COLUMN_LEGEND's.
+    models behind each column are COLUMN_LEGEND's. With `revival` (chapter 12's minGRU column: {"memory":
+    {lag: [accuracy per seed] or None}, "music": measure_music's cells}) each row gets a sixth cell,
+    REVIVAL_LEGEND's models ("-": not measured).
 
     results: load_results() (course_results.json: per-seed values);
     memory_columns: {model: {lag: [accuracy per seed] or None}} (course_lib.memory.load_results()["columns"]);
@@ -313,7 +321,24 @@ def closing_table(results, memory_columns, reverse_curves):
         return spread_text(classes[m], scale=100, unit=f" % ({100 * lo:.0f}-{100 * hi:.0f})")
     rows.append((f"classification: {n} test tunes (majority {pct(classes['majority'])})", "06, 10",
                  *(accuracy(m) for m in MODELS)))
+    if revival is not None:
+        rows = [(*row, cell) for row, cell in zip(rows, revival_cells(revival, n_seeds * per_seed, results))]
     return rows
+
+
+REVIVAL_LEGEND = ("memory: two minGRU layers with an MLP between, H = 32; music: two minGRU layers, H = 256, "
+                  "trained for about the LSTM's time (chapter 12)")
+
+
+def revival_cells(revival, n_samples, results):
+    """The minGRU column's cell for each of closing_table's rows, in its order."""
+    memory = [row[2] for row in memory_rows({"minGRU": revival["memory"]}, names=("minGRU",))]
+    music = revival["music"]
+    p = float(np.mean(music["valid_share"]))
+    lo, hi = binomial_interval(p, n_samples)
+    return [*memory, "-", "-", "log2 T (scan)", "T",
+            spread_text(np.array(music["tokens_per_second"]) / 1000), spread_text(music["test_bits"], digits=2),
+            f"{100 * p:.0f} % ({100 * lo:.0f}-{100 * hi:.0f})", "-"]
 
 
 TABLE_KEY = """\
@@ -330,7 +355,7 @@ def format_legend():
 
 
 def format_closing_table(rows):
-    header = ("task", "chapters", "RNN", "gated RNN", "attention")
-    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(5)]
+    header = ("task", "chapters", "RNN", "gated RNN", "attention", "linear recurrence")[:len(rows[0])]
+    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
     line = lambda r: " | ".join(str(c).ljust(w) for c, w in zip(r, widths))
     return "\n".join([line(header), "-+-".join("-" * w for w in widths), *(line(r) for r in rows)])

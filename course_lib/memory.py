@@ -2,10 +2,11 @@
 
 The protocol (the course's design conventions, "Comparing models"):
 
-- Seven columns, each one model defined once in `COLUMNS`: the vanilla RNN with torch's default
+- Nine columns, each one model defined once in `COLUMNS`: the vanilla RNN with torch's default
   initialisation and with an orthogonal W_hh (chapter 04), the LSTM with forget-gate bias 0 and 1 (what a
-  reader would assume) and tuned (chapter 05), the GRU (chapter 05) and one attention layer (chapter 09).
-- Every *tuned* column (one per family: RNN, LSTM, GRU, attention) gets the same budget of `len(grid)` = 4
+  reader would assume) and tuned (chapter 05), the GRU (chapter 05) and one attention layer (chapter 09);
+  then chapter 12's minGRU and linear attention (`add_columns`, stored in their own file, REVIVAL_FILE).
+- Every *tuned* column (one per family: RNN, LSTM, GRU, attention, minGRU, linear attention) gets the same budget of `len(grid)` = 4
   trials over its own natural knobs (learning rate, and W_hh's gain / the gate bias / the number of
   heads), each trial scored on a **validation** draw of the task (seed `VALIDATION_SEED`, never a test
   seed) at `VALIDATION_LAGS`. The default columns use the budget's learning rate and are not tuned.
@@ -26,6 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from course_lib.attention import attention_encoder
+from course_lib.linear_recurrences import linear_attention_encoder, min_gru_encoder
 from course_lib.training import (RecallBudget, gru_encoder, lstm_encoder, orthogonal_rnn_encoder, rnn_encoder,
                                  train_recall)
 
@@ -42,6 +44,7 @@ AT_CHANCE = 0.05
 LARGER_BUDGET_STEPS = 900
 
 RESULTS_FILE = Path(__file__).resolve().parent.parent / "benchmarks" / "memory_table.json"
+REVIVAL_FILE = RESULTS_FILE.with_name("memory_table_revival.json")  # chapter 12's columns, same protocol
 
 
 def _grid(**knobs):
@@ -63,7 +66,12 @@ COLUMNS = {
     "LSTM-tuned": ("LSTM", lstm_encoder, None, _grid(lr=LEARNING_RATES, forget_bias=(3.0, 5.0))),
     "GRU": ("GRU", gru_encoder, None, _grid(lr=LEARNING_RATES, update_bias=(1.0, 3.0))),
     "attention": ("attention", attention_encoder, None, _grid(lr=LEARNING_RATES, n_heads=(1, 4))),
+    "minGRU": ("minGRU", min_gru_encoder, None, _grid(lr=LEARNING_RATES, gate_bias=(-1.0, -3.0))),
+    "linear attention": ("linear attention", linear_attention_encoder, None, _grid(lr=LEARNING_RATES, n_heads=(1, 4))),
 }
+# Chapters 04-10 show the seven columns of the classic story; chapter 12 adds the recurrent revival's two.
+CLASSIC_COLUMNS = ("RNN", "RNN-orth", "LSTM-f0", "LSTM-f1", "LSTM-tuned", "GRU", "attention")
+REVIVAL_COLUMNS = ("minGRU", "linear attention")
 LEGEND = {
     "RNN": "tanh RNN, torch's default initialisation, lr 3e-3",
     "RNN-orth": "tanh RNN, orthogonal W_hh scaled by a gain (gain and lr tuned)",
@@ -72,6 +80,8 @@ LEGEND = {
     "LSTM-tuned": "LSTM, forget-gate bias and lr tuned",
     "GRU": "GRU, update-gate bias and lr tuned",
     "attention": "one causal multi-head attention layer, heads and lr tuned",
+    "minGRU": "two minGRU layers with an MLP between, gate bias and lr tuned",
+    "linear attention": "the attention column with softmax replaced by elu + 1 features, heads and lr tuned",
 }
 
 
@@ -127,7 +137,7 @@ def _tune_and_test(column, budget):
 
 
 def run_benchmark(budget=RecallBudget(), workers=2, log=print):
-    """Tune every tuned column on validation, score every column on the test seeds, then one larger-budget
+    """Tune every tuned column of CLASSIC_COLUMNS on validation, score each on the test seeds, then one larger-budget
     run (see larger_budget_run). Each worker process uses one thread. returns the results dict."""
     _one_thread_worker()  # the larger-budget run happens here; two threads on a loaded machine only contend
     start = time.perf_counter()
@@ -140,9 +150,26 @@ def run_benchmark(budget=RecallBudget(), workers=2, log=print):
             if sweep is not None:
                 results["sweeps"][column] = sweep
             log(f"{column} done after {time.perf_counter() - start:.0f} s: {settings}")
-    results["columns"] = {c: results["columns"][c] for c in COLUMNS}
+    results["columns"] = {c: results["columns"][c] for c in CLASSIC_COLUMNS}
     results["larger_budget"] = larger_budget_run(results, budget)
     results["seconds"] = round(time.perf_counter() - start)
+    return results
+
+
+def add_columns(names, budget=RecallBudget(), workers=2, path=None, log=print):
+    """Tune and score only the columns `names` (chapter 12's REVIVAL_COLUMNS) under the same protocol, budget,
+    lags and seeds as the stored table, and write them to their own file (REVIVAL_FILE), so that the classic
+    table the chapters 04-10 show stays as it was. returns the results dict."""
+    if load_results()["budget"] != asdict(budget):
+        raise ValueError("the stored table was made with another budget: rerun the whole benchmark first.")
+    start = time.perf_counter()
+    results = {"columns": {}, "settings": {}, "sweeps": {}, "larger_budget": None}
+    with ProcessPoolExecutor(workers, initializer=_one_thread_worker) as pool:
+        for column, sweep, settings, cells in pool.map(_tune_and_test, names, [budget] * len(names)):
+            results["columns"][column], results["settings"][column], results["sweeps"][column] = cells, settings, sweep
+            log(f"{column} done after {time.perf_counter() - start:.0f} s: {settings}")
+    results["seconds"] = round(time.perf_counter() - start)
+    save_results(results, budget, path or REVIVAL_FILE)
     return results
 
 
@@ -151,7 +178,7 @@ def larger_budget_run(results, budget=RecallBudget(), steps=LARGER_BUDGET_STEPS)
     solves the longest lag, trained `steps` updates (one seed, its settings) at the first lag it did not
     solve. None if every recurrent column solves every lag."""
     unsolved_by = {c: [lag for lag, cell in results["columns"][c].items() if cell is None or np.mean(cell) < SOLVED]
-                   for c in COLUMNS if COLUMNS[c][0] != "attention"}
+                   for c in CLASSIC_COLUMNS if COLUMNS[c][0] != "attention"}
     candidates = [c for c, lags in unsolved_by.items() if lags]
     if not candidates:
         return None
@@ -244,7 +271,7 @@ def save_results(results, budget=RecallBudget(), path=RESULTS_FILE):
     r4 = lambda cell: None if cell is None else [round(a, 4) for a in cell]
     payload = {"budget": asdict(budget), "lags": list(LAGS), "test_seeds": list(TEST_SEEDS),
                "validation_seed": VALIDATION_SEED, "validation_lags": list(VALIDATION_LAGS), "solved": SOLVED,
-               "legend": LEGEND, "settings": results["settings"],
+               "legend": {c: LEGEND[c] for c in results["columns"]}, "settings": results["settings"],
                "columns": {name: {str(lag): r4(cell) for lag, cell in col.items()}
                            for name, col in results["columns"].items()},
                "sweeps": {name: [{**t, "validation": {str(k): round(v, 4) for k, v in t["validation"].items()},

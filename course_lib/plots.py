@@ -182,3 +182,30 @@ def plot_confusion(counts, labels, title, ax=None):
     ax.set_xlabel("predicted type")
     ax.set_ylabel("true type")
     return ax
+
+
+def draw_scan(T=8):
+    """linear_scan's rounds for T steps (chapter 12). Row r holds, at position t, the combination of steps
+    max(0, t - 2^r + 1) .. t; an arrow from t - d into t is one `combine` of round d = 2^r, a straight line a
+    position that is already complete. Every arrow of a round is independent of the others in that round."""
+    rounds = int(np.ceil(np.log2(T))) if T > 1 else 0
+    fig, ax = plt.subplots(figsize=(1.1 * T + 1.5, 1.1 * rounds + 1.8))
+    for r in range(rounds + 1):
+        d = 2 ** r
+        for t in range(T):
+            first = max(0, t - d + 1)
+            _box(ax, t, -r, f"{first}:{t}" if first < t else f"{t}", _COLORS["h"] if first == 0 else _COLORS["x"])
+            if r < rounds:
+                if t >= d:
+                    _arrow(ax, (t - d + 0.2, -r - 0.3), (t - 0.1, -r - 0.7))
+                _arrow(ax, (t, -r - 0.3), (t, -r - 0.7))
+    ax.set_xlim(-0.6, T - 0.4)
+    ax.set_ylim(-rounds - 0.6, 0.6)
+    ax.set_yticks([-r for r in range(rounds + 1)], ["steps"] + [f"after round {r + 1} (d = {2 ** r})" for r in range(rounds)])
+    ax.set_xticks(range(T))
+    ax.set_xlabel("position t")
+    ax.set_aspect("equal")
+    ax.set_title(f"Parallel scan of T = {T} steps in {rounds} rounds: box 'a:t' holds steps a..t combined "
+                 "(green: complete, = h_t)", fontsize=10)
+    fig.tight_layout()
+    return fig

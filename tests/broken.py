@@ -1633,3 +1633,201 @@ BROKEN["beam_search"] = [beam_state_not_reindexed, beam_history_not_reindexed, b
 BROKEN["cached_attention_step"] = [cache_attends_before_appending, cache_prepends, cache_unscaled, cache_scaled_by_d_k,
                                    cache_scaled_by_sqrt_d_v, cache_softmax_wrong_axis,
                                    cache_not_extended]
+
+
+# Chapter 12: linear recurrences, the parallel scan, linear attention ---------------------------------
+
+
+def _hillis_steele(a, b):
+    """A correct log-depth scan of h_t = a_t * h_{t-1} + b_t, for the broken min_gru versions (a name the
+    checks do not take for the learner's graded linear_scan)."""
+    d = 1
+    while d < a.shape[0]:
+        a, b = _torch.cat([a[:d], a[d:] * a[:-d]]), _torch.cat([b[:d], a[d:] * b[:-d] + b[d:]])
+        d *= 2
+    return b
+
+
+@_named("linear_scan", hint="the later step's a multiplies the earlier b")
+def scan_operator_reversed(a, b):
+    d = 1
+    while d < a.shape[0]:
+        a, b = _torch.cat([a[:d], a[d:] * a[:-d]]), _torch.cat([b[:d], a[:-d] * b[d:] + b[:-d]])
+        d *= 2
+    return b
+
+
+@_named("linear_scan", hint="update a too")
+def scan_a_not_updated(a, b):
+    d = 1
+    while d < a.shape[0]:
+        b = _torch.cat([b[:d], a[d:] * b[:-d] + b[d:]])
+        d *= 2
+    return b
+
+
+@_named("linear_scan", hint="torch.roll wraps")
+def scan_rolled(a, b):
+    d = 1
+    while d < a.shape[0]:
+        a_before, b_before = _torch.roll(a, d, dims=0), _torch.roll(b, d, dims=0)
+        a, b = a * a_before, a * b_before + b
+        d *= 2
+    return b
+
+
+def _padded_scan(a, b):
+    """The scan of T + 1 steps: the identity step (a = 1, b = 0) first, i.e. h_{-1} = 0 among the states."""
+    return _hillis_steele(_torch.cat([_torch.ones_like(a[:1]), a]), _torch.cat([_torch.zeros_like(b[:1]), b]))
+
+
+@_named("linear_scan", hint="not the states before each step")
+def scan_exclusive(a, b):
+    return _padded_scan(a, b)[:-1]
+
+
+@_named("linear_scan", hint="h_{-1} = 0 is not one of them")
+def scan_with_initial_state(a, b):
+    return _padded_scan(a, b)
+
+
+@_named("linear_scan", hint="divides by 0 after a reset")
+def scan_by_cumprod(a, b):
+    A = a.cumprod(dim=0)
+    return A * (b / A).cumsum(dim=0)
+
+
+@_named("linear_scan", hint="that is a loop over T")
+def scan_python_loop(a, b):
+    hs = [b[0]]
+    for t in range(1, a.shape[0]):
+        hs.append(a[t] * hs[-1] + b[t])
+    return _torch.stack(hs)
+
+
+def _min_gru_broken(x, W_z, b_z, W_h, b_h, h0, mistake):
+    z = _torch.sigmoid(x @ W_z + b_z) if mistake != "no-sigmoid" else x @ W_z + b_z
+    candidate = x @ W_h + b_h if mistake != "tanh" else _torch.tanh(x @ W_h + b_h)
+    if mistake == "swapped":
+        z = 1 - z
+    a, b = 1 - z, z * candidate
+    if mistake != "no-h0":
+        b = _torch.cat([b[:1] + (h0 if mistake == "ungated-h0" else a[:1] * h0), b[1:]])
+    hs = _hillis_steele(a, b)
+    if mistake == "with-h0":
+        return _torch.cat([h0[None], hs])
+    if mistake == "shifted":
+        return _torch.cat([h0[None], hs[:-1]])
+    return hs
+
+
+@_named("min_gru", hint="(z and 1 - z swapped)")
+def gru_z_swapped(x, W_z, b_z, W_h, b_h, h0):
+    return _min_gru_broken(x, W_z, b_z, W_h, b_h, h0, "swapped")
+
+
+@_named("min_gru", hint="start from h0, not from zeros")
+def gru_ignores_h0(x, W_z, b_z, W_h, b_h, h0):
+    return _min_gru_broken(x, W_z, b_z, W_h, b_h, h0, "no-h0")
+
+
+@_named("min_gru", hint="not b_0 + h0")
+def gru_h0_ungated(x, W_z, b_z, W_h, b_h, h0):
+    return _min_gru_broken(x, W_z, b_z, W_h, b_h, h0, "ungated-h0")
+
+
+@_named("min_gru", hint="without h0 in front")
+def gru_returns_h0_too(x, W_z, b_z, W_h, b_h, h0):
+    return _min_gru_broken(x, W_z, b_z, W_h, b_h, h0, "with-h0")
+
+
+@_named("min_gru", hint="not shifted by one")
+def gru_stores_previous(x, W_z, b_z, W_h, b_h, h0):
+    return _min_gru_broken(x, W_z, b_z, W_h, b_h, h0, "shifted")
+
+
+@_named("min_gru", hint="no tanh")
+def gru_tanh_candidate(x, W_z, b_z, W_h, b_h, h0):
+    return _min_gru_broken(x, W_z, b_z, W_h, b_h, h0, "tanh")
+
+
+@_named("min_gru", hint="z_t = sigmoid(x_t W_z + b_z)")
+def gru_no_sigmoid(x, W_z, b_z, W_h, b_h, h0):
+    return _min_gru_broken(x, W_z, b_z, W_h, b_h, h0, "no-sigmoid")
+
+
+@_named("min_gru", hint="that is a loop over T: compute z and h~ for every t at once")
+def gru_python_loop(x, W_z, b_z, W_h, b_h, h0):
+    h, hs = h0, []
+    for x_t in x:
+        z_t = _torch.sigmoid(x_t @ W_z + b_z)
+        h = (1 - z_t) * h + z_t * (x_t @ W_h + b_h)
+        hs.append(h)
+    return _torch.stack(hs)
+
+
+def _linear_attention_broken(q, k, v, mistake=None):
+    S = _torch.zeros(q.shape[:-2] + (q.shape[-1], v.shape[-1]), dtype=q.dtype)
+    if mistake == "transposed":
+        S = S.transpose(-2, -1)
+    z, ys = _torch.zeros_like(k[..., 0, :]), []
+    for t in range(q.shape[-2]):
+        q_t, k_t, v_t = q[..., t, :], k[..., t, :], v[..., t, :]
+        if mistake == "strict":
+            ys.append((q_t.unsqueeze(-2) @ S).squeeze(-2))
+        if mistake == "swapped":
+            q_t, k_t = k_t, q_t
+        S = S + (v_t.unsqueeze(-1) * k_t.unsqueeze(-2) if mistake == "transposed" else k_t.unsqueeze(-1) * v_t.unsqueeze(-2))
+        z = z + k_t
+        if mistake != "strict":
+            y = (q_t.unsqueeze(-2) @ S).squeeze(-2)
+            ys.append(y / (q_t * z).sum(-1, keepdim=True) if mistake == "normalised" else y)
+    return _torch.stack(ys, dim=-2)
+
+
+@_named("causal_linear_attention", hint="add k_tᵀ v_t to the state before reading it")
+def linattn_reads_before_adding(q, k, v):
+    return _linear_attention_broken(q, k, v, "strict")
+
+
+@_named("causal_linear_attention", hint="q and k are swapped")
+def linattn_q_k_swapped(q, k, v):
+    return _linear_attention_broken(q, k, v, "swapped")
+
+
+@_named("causal_linear_attention", hint="no normalisation here")
+def linattn_normalised(q, k, v):
+    return _linear_attention_broken(q, k, v, "normalised")
+
+
+@_named("causal_linear_attention", hint="shape (d_k, d_v)")
+def linattn_state_transposed(q, k, v):
+    return _linear_attention_broken(q, k, v, "transposed")
+
+
+@_named("causal_linear_attention", hint="linear attention has no softmax")
+def linattn_softmax(q, k, v):
+    T = q.shape[-2]
+    scores = q @ k.transpose(-2, -1) / _math.sqrt(q.shape[-1])
+    scores = scores.masked_fill(_torch.triu(_torch.ones(T, T, dtype=_torch.bool), 1), float("-inf"))
+    return _torch.softmax(scores, dim=-1) @ v
+
+
+@_named("causal_linear_attention", hint="not over all T positions")
+def linattn_not_causal(q, k, v):
+    S = (k.unsqueeze(-1) * v.unsqueeze(-2)).sum(-3)  # the state after the whole sequence
+    return q @ S
+
+
+@_named("causal_linear_attention", hint="is not the recurrence")
+def linattn_masked_form(q, k, v):
+    T = q.shape[-2]
+    return (q @ k.transpose(-2, -1) * _torch.ones(T, T, dtype=q.dtype).tril()) @ v
+
+
+BROKEN["linear_scan"] = [scan_operator_reversed, scan_a_not_updated, scan_rolled, scan_exclusive, scan_with_initial_state,
+                         scan_by_cumprod, scan_python_loop]
+BROKEN["min_gru"] = [gru_z_swapped, gru_ignores_h0, gru_h0_ungated, gru_returns_h0_too, gru_stores_previous,
+                     gru_tanh_candidate, gru_no_sigmoid, gru_python_loop]
+BROKEN["causal_linear_attention"] = [linattn_reads_before_adding, linattn_q_k_swapped, linattn_normalised,
+                                     linattn_state_transposed, linattn_softmax, linattn_not_causal, linattn_masked_form]

@@ -249,6 +249,7 @@ PAIRS = [
     ("06_applications", "sample_next", "generate", ("model(token[None], state)", "model(token[None], None)")),
     ("09_attention", "scaled_dot_product_attention", "multi_head_attention", (' @ params["W_o"]', "")),
     ("10_capstone", "layer_norm", "attention_block", ("mask=causal_mask(x.shape[0])", "mask=None")),
+    ("12_linear_recurrences", "linear_scan", "min_gru", ("b[0] + (1 - z[0]) * h0", "b[0] + h0")),
 ]
 
 
@@ -300,3 +301,27 @@ def test_a_broken_helper_does_not_cost_the_function_that_calls_it(stem, helper, 
     report = check(solution_function(stem, caller, namespace))
     assert report.passed and not report.standins
     capsys.readouterr()
+
+
+def test_chapter_12_references_agree_with_their_step_by_step_forms_and_the_call_counts_tell_a_loop():
+    """The checks compare with linear_scan, min_gru and causal_linear_attention: each equals its plain form (the
+    loop, the masked (T, T) product). The "not a loop over T" checks count torch calls at T = 16 and T = 1024."""
+    import torch
+    from course_lib.grading.checks import ch12_linear_recurrences as ch12
+    from course_lib.linear_recurrences import (causal_linear_attention, causal_linear_attention_parallel, linear_scan,
+                                               min_gru, sequential_scan)
+    rng = np.random.default_rng(0)
+    for T in (1, 2, 7, 16, 100):
+        a, b = ch12._scan_args(rng, T, 2, 3, resets=(T // 2,) if T > 2 else ())
+        assert torch.allclose(linear_scan(a, b), sequential_scan(a, b), rtol=1e-12, atol=1e-12)
+        args = ch12._gru_args(rng, T, 2, 3, 4)
+        assert torch.allclose(min_gru(*args), ch12._gru_stepwise(*args), rtol=1e-12, atol=1e-12)
+        q, k, v = ch12._attn_args(rng, (2, 3), T, 4, 5)
+        assert torch.allclose(causal_linear_attention(q, k, v), causal_linear_attention_parallel(q, k, v), rtol=1e-12, atol=1e-12)
+    short, long = ch12._scan_args(rng, ch12.SHORT_T, 3), ch12._scan_args(rng, ch12.LONG_T, 3)
+    scan_calls = ch12.watch_torch(linear_scan, *short, longer=long)
+    loop_calls = ch12.watch_torch(sequential_scan, *short, longer=long)
+    assert scan_calls[1] <= 2.5 * scan_calls[0] and loop_calls[1] >= 30 * loop_calls[0], (scan_calls, loop_calls)
+    q, k, v = ch12._attn_args(rng, (2,), ch12.SQUARE_T, 5, 3)
+    assert not ch12.watch_torch(causal_linear_attention, q, k, v, square=True)
+    assert ch12.watch_torch(causal_linear_attention_parallel, q, k, v, square=True)

@@ -5,8 +5,9 @@ from dataclasses import asdict
 import pytest
 
 from course_lib import memory, seed_everything
-from course_lib.memory import (COLUMNS, LAGS, TEST_SEEDS, VALIDATION_LAGS, VALIDATION_SEED, chosen, clearly_better,
-                               disagreements, load_results, longest_solved, run_cell, score_column)
+from course_lib.memory import (CLASSIC_COLUMNS, COLUMNS, LAGS, REVIVAL_COLUMNS, REVIVAL_FILE, TEST_SEEDS, VALIDATION_LAGS,
+                               VALIDATION_SEED, chosen, clearly_better, disagreements, load_results, longest_solved,
+                               run_cell, score_column)
 from course_lib.training import RecallBudget, train_adding
 
 
@@ -15,27 +16,37 @@ def saved():
     return load_results()
 
 
-def test_results_file_follows_the_protocol(saved):
-    assert saved["budget"] == asdict(RecallBudget()) and tuple(saved["lags"]) == LAGS and len(LAGS) >= 8
-    assert len(TEST_SEEDS) >= 3 and VALIDATION_SEED not in TEST_SEEDS
-    assert set(saved["columns"]) == set(COLUMNS)
-    for name, column in saved["columns"].items():
-        assert sorted(column) == list(LAGS), name
-        assert all(cell is None or len(cell) == len(TEST_SEEDS) for cell in column.values()), name
-        assert column[LAGS[0]] is not None, name
+@pytest.fixture(scope="module")
+def revival():
+    return load_results(REVIVAL_FILE)
 
 
-def test_every_family_gets_the_same_tuning_budget_chosen_on_validation(saved):
+def test_results_files_follow_the_protocol(saved, revival):
+    assert set(COLUMNS) == set(CLASSIC_COLUMNS) | set(REVIVAL_COLUMNS)
+    for stored, names in ((saved, CLASSIC_COLUMNS), (revival, REVIVAL_COLUMNS)):
+        assert stored["budget"] == asdict(RecallBudget()) and tuple(stored["lags"]) == LAGS and len(LAGS) >= 8
+        assert stored["test_seeds"] == list(TEST_SEEDS) and stored["validation_seed"] == VALIDATION_SEED
+        assert len(TEST_SEEDS) >= 3 and VALIDATION_SEED not in TEST_SEEDS
+        assert set(stored["columns"]) == set(names)
+        for name, column in stored["columns"].items():
+            assert sorted(column) == list(LAGS), name
+            assert all(cell is None or len(cell) == len(TEST_SEEDS) for cell in column.values()), name
+            assert column[LAGS[0]] is not None, name
+
+
+def test_every_family_gets_the_same_tuning_budget_chosen_on_validation(saved, revival):
     tuned = [name for name, (_, _, fixed, grid) in COLUMNS.items() if grid is not None]
-    assert {COLUMNS[name][0] for name in tuned} == {"RNN", "LSTM", "GRU", "attention"}
-    assert set(saved["sweeps"]) == set(tuned)
-    assert len({len(saved["sweeps"][name]) for name in tuned}) == 1
+    assert {COLUMNS[name][0] for name in tuned} == {"RNN", "LSTM", "GRU", "attention", "minGRU", "linear attention"}
+    sweeps = {**saved["sweeps"], **revival["sweeps"]}
+    settings = {**saved["settings"], **revival["settings"]}
+    assert set(sweeps) == set(tuned)
+    assert len({len(sweeps[name]) for name in tuned}) == 1
     for name in tuned:
-        sweep = saved["sweeps"][name]
+        sweep = sweeps[name]
         assert all(sorted(trial["validation"]) == list(VALIDATION_LAGS) for trial in sweep)
-        assert saved["settings"][name] == chosen(sweep), name
+        assert settings[name] == chosen(sweep), name
     for name in set(COLUMNS) - set(tuned):
-        assert saved["settings"][name] == COLUMNS[name][2]
+        assert settings[name] == COLUMNS[name][2]
 
 
 def test_a_sample_of_cells_matches_a_fresh_run(saved):

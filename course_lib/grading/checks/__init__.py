@@ -9,7 +9,7 @@ from course_lib.grading.probe import graded_names_used
 from course_lib.grading.checks.core import (Case, CheckResult, Exercise, Hint, Outcome, Report, compare_values,
                                     evaluate, is_reference, judge, run_case, run_checks,
                                     run_checks_without_reference)
-from course_lib.grading.checks import ch00_welcome, ch01_sequential_data, ch02_rnn_cell, ch03_bptt, ch04_gradients, ch05_lstm, ch06_applications, ch07_limits, ch08_positions, ch09_attention, ch10_capstone, ch11_generation
+from course_lib.grading.checks import ch00_welcome, ch01_sequential_data, ch02_rnn_cell, ch03_bptt, ch04_gradients, ch05_lstm, ch06_applications, ch07_limits, ch08_positions, ch09_attention, ch10_capstone, ch11_generation, ch12_linear_recurrences
 
 CHAPTERS = {
     "00_welcome": ch00_welcome.EXERCISES,
@@ -24,6 +24,7 @@ CHAPTERS = {
     "09_attention": ch09_attention.EXERCISES,
     "10_capstone": ch10_capstone.EXERCISES,
     "11_generation": ch11_generation.EXERCISES,
+    "12_linear_recurrences": ch12_linear_recurrences.EXERCISES,
 }
 EXERCISES = {ex.name: ex for exercises in CHAPTERS.values() for ex in exercises}
 CHAPTER_OF = {ex.name: chapter for chapter, exercises in CHAPTERS.items() for ex in exercises}
