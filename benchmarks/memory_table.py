@@ -4,8 +4,8 @@ lag on three test seeds, and one larger-budget run (the protocol is in course_li
     PYTHONPATH=. python benchmarks/memory_table.py                  # every column
     PYTHONPATH=. python benchmarks/memory_table.py --add minGRU "linear attention"   # only these, added to the file
 
-Chapter 12's two columns were added with --add (about 3 minutes on the same machine, quiet, two workers);
-their wall time is the file's "added_seconds".
+Chapter 12's two columns were added with --add (about 1.5 minutes on the same machine, quiet, two workers):
+they are written to their own file, benchmarks/memory_table_revival.json, whose "seconds" is that run's wall time.
 
 Chapters 04, 05 and 09 train one seed of their own column and check it against this file;
 tests/test_memory.py retrains a few cells and one tuning trial. Runtime: two worker processes of one thread

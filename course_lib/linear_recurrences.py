@@ -8,6 +8,7 @@ attention's q, k: (..., T, d_k), v: (..., T, d_v) as in chapter 09.
 import json
 import math
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -330,10 +331,10 @@ def selective_copy_task(B, rng, n_data=4, span=20, n_symbols=8):
 
 
 def train_selective_copy(selective, seed=0, steps=400, lr=3e-3, batch=64, H=32, N=8, n_layers=2, eval_size=1000,
-                         n_data=4, span=20, n_symbols=8):
+                         n_data=4, span=20, n_symbols=8, return_model=False):
     """Train an SSMModel (time-invariant or selective) on the selective copy task with Adam; returns the share of
-    answer symbols right on `eval_size` fresh sequences. seed sets the initialisation and every draw of the
-    task; the caller's random state is untouched."""
+    answer symbols right on `eval_size` fresh sequences (and the model, with return_model=True). seed sets the
+    initialisation and every draw of the task; the caller's random state is untouched."""
     from course_lib.reproducibility import seeded
     with seeded(seed):
         rng = np.random.default_rng([seed, 12])
@@ -349,7 +350,16 @@ def train_selective_copy(selective, seed=0, steps=400, lr=3e-3, batch=64, H=32, 
             opt.step()
         with torch.no_grad():
             ids, targets = selective_copy_task(eval_size, rng, n_data, span, n_symbols)
-            return float((model(ids)[span:].argmax(-1) == targets).double().mean())
+            accuracy = float((model(ids)[span:].argmax(-1) == targets).double().mean())
+        return (accuracy, model) if return_model else accuracy
+
+
+def step_sizes(model, ids):
+    """The selective first layer's step sizes delta_t (T, Bt, H) on ids (T, Bt): how much of each input it
+    writes (and how much of its state it forgets) at each step."""
+    with torch.no_grad():
+        x = model.norms[0](model.embed(ids))
+        return torch.nn.functional.softplus(model.ssms[0].to_delta(x))
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -358,8 +368,8 @@ def train_selective_copy(selective, seed=0, steps=400, lr=3e-3, batch=64, H=32, 
 STUDY_FILE = Path(__file__).resolve().parent.parent / "benchmarks" / "linear_recurrences.json"
 SEEDS = (0, 1, 2)
 VALIDATION_SEED = 1000
-COPY_LEARNING_RATES = (3e-3, 1e-2)   # each layer's whole tuning budget, chosen on the validation seed
-COPY_LAYERS = {"time-invariant (S4D)": False, "selective (Mamba)": True}
+COPY_LEARNING_RATES = (3e-3, 1e-2, 3e-2)   # each layer's whole tuning budget, chosen on the validation seed
+COPY_LAYERS = {"time-invariant (S4D-style)": False, "selective (S6)": True}
 
 
 def selective_copy_study(log=print):
@@ -376,6 +386,29 @@ def selective_copy_study(log=print):
     return study
 
 
+def seconds_per_music_step(name, steps=30, repeats=2):
+    """Best-of-`repeats` seconds per training step of chapter 10's music model `name` ("LSTM", "minGRU", ...)
+    with its budget's batch and window, on this machine now."""
+    from course_lib.closing import MUSIC_BUDGETS, MUSIC_GRIDS, make_music_model, tune_data
+    from course_lib.language_model import train_language_model
+    from course_lib.reproducibility import seeded
+    vocab, train_ids = tune_data()[:2]
+    budget = replace(MUSIC_BUDGETS.get(name) or MUSIC_GRIDS[name][0], steps=steps)
+    best = math.inf
+    for _ in range(repeats):
+        with seeded(0):
+            history = train_language_model(make_music_model(name, len(vocab), budget), train_ids, budget)
+        best = min(best, history["seconds"] / budget.steps)
+    return best
+
+
+def equal_time_steps(lstm_steps=400):
+    """How many minGRU steps take the LSTM's `lstm_steps` on this machine now, both timed in one session.
+    returns (steps, {"LSTM": seconds per step, "minGRU": seconds per step})."""
+    per_step = {name: seconds_per_music_step(name) for name in ("LSTM", "minGRU")}
+    return round(lstm_steps * per_step["LSTM"] / per_step["minGRU"]), per_step
+
+
 def load_study(path=STUDY_FILE):
     return json.loads(Path(path).read_text())
 
@@ -385,19 +418,33 @@ def load_study(path=STUDY_FILE):
 # What linear attention loses: recalling one of N stored pairs from a fixed-size state
 
 
+def crosstalk(n_pairs, d=16, seed=0):
+    """(signal, crosstalk): the norms, averaged over the stored keys, of the two parts of a linear read-out
+    q S = (q . k_j) v_j + sum_{i != j} (q . k_i) v_i with q = k_j, for n_pairs random pairs of width d."""
+    g = torch.Generator().manual_seed(seed)
+    keys = torch.randn(n_pairs, d, generator=g, dtype=torch.float64)
+    values = torch.randn(n_pairs, d, generator=g, dtype=torch.float64)
+    scores = keys @ keys.T                                                     # (n, n): q_j . k_i
+    signal = scores.diagonal()[:, None] * values
+    return float(signal.norm(dim=-1).mean()), float((scores @ values - signal).norm(dim=-1).mean())
+
+
 def associative_recall(n_pairs, d=16, seed=0, n_queries=256):
     """Store n_pairs random (key, value) pairs of width d, then ask with each stored key for its value.
-    Read-outs: softmax attention over the stored pairs (scores q . k / sqrt(d), chapter 09) and linear attention
-    (the state S = sum_i k_i^T v_i read as q S). An answer counts as right when, among the stored values, the one
-    most similar (cosine) to the read-out is the asked one. Keys are random, not learned: this measures the
-    read-out itself. returns {"softmax": share right, "linear": share right}."""
+    Read-outs: softmax attention over the stored pairs (scores q . k / sqrt(d), chapter 09); linear attention (the
+    state S = sum_i k_i^T v_i read as q S); and the memory column's variant, phi = elu + 1 features normalised:
+    phi(q) (sum_i phi(k_i)^T v_i) / (phi(q) . sum_i phi(k_i)). An answer counts as right when, among the stored
+    values, the one most similar (cosine) to the read-out is the asked one. Keys are random, not learned: this
+    measures the read-outs themselves. returns {read-out: share right}."""
     g = torch.Generator().manual_seed(seed)
     keys = torch.randn(n_pairs, d, generator=g, dtype=torch.float64)
     values = torch.randn(n_pairs, d, generator=g, dtype=torch.float64)
     asked = torch.randint(n_pairs, (n_queries,), generator=g)
     q = keys[asked]                                                            # (n_queries, d)
     state = keys.T @ values                                                    # (d, d): whatever n_pairs is
-    read = {"softmax": torch.softmax(q @ keys.T / math.sqrt(d), dim=-1) @ values, "linear": q @ state}
+    phi_q, phi_k = feature_map(q), feature_map(keys)
+    read = {"softmax": torch.softmax(q @ keys.T / math.sqrt(d), dim=-1) @ values, "linear": q @ state,
+            "linear, elu + 1": (phi_q @ (phi_k.T @ values)) / (phi_q @ phi_k.sum(0))[:, None]}
     unit = torch.nn.functional.normalize
     return {name: float(((unit(r, dim=-1) @ unit(values, dim=-1).T).argmax(-1) == asked).double().mean())
             for name, r in read.items()}

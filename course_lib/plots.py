@@ -185,9 +185,10 @@ def plot_confusion(counts, labels, title, ax=None):
 
 
 def draw_scan(T=8):
-    """linear_scan's rounds for T steps (chapter 12). Row r holds, at position t, the combination of steps
-    max(0, t - 2^r + 1) .. t; an arrow from t - d into t is one `combine` of round d = 2^r, a straight line a
-    position that is already complete. Every arrow of a round is independent of the others in that round."""
+    """linear_scan's rounds for T steps (chapter 12), numbered r = 0, 1, ... as in the text: the row after round r
+    holds, at position t, the combination of steps max(0, t - 2^(r+1) + 1) .. t; an arrow from t - d into t is one
+    `combine` of round r (d = 2^r), a straight line a position already complete. The arrows of a round are
+    independent of each other."""
     rounds = int(np.ceil(np.log2(T))) if T > 1 else 0
     fig, ax = plt.subplots(figsize=(1.1 * T + 1.5, 1.1 * rounds + 1.8))
     for r in range(rounds + 1):
@@ -201,7 +202,7 @@ def draw_scan(T=8):
                 _arrow(ax, (t, -r - 0.3), (t, -r - 0.7))
     ax.set_xlim(-0.6, T - 0.4)
     ax.set_ylim(-rounds - 0.6, 0.6)
-    ax.set_yticks([-r for r in range(rounds + 1)], ["steps"] + [f"after round {r + 1} (d = {2 ** r})" for r in range(rounds)])
+    ax.set_yticks([-r for r in range(rounds + 1)], ["steps"] + [f"after round {r} (d = {2 ** r})" for r in range(rounds)])
     ax.set_xticks(range(T))
     ax.set_xlabel("position t")
     ax.set_aspect("equal")

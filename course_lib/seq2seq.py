@@ -102,53 +102,6 @@ def train_reverse(model, lengths, steps=1500, batch=64, lr=3e-3, seed=0, n_symbo
     return model
 
 
-REVERSE_TRAIN_LENGTHS = tuple(range(2, 17))
-REVERSE_TEST_LENGTHS = (2, 4, 6, 8, 10, 12, 14, 16)
-REVERSE_FILE = Path(__file__).resolve().parent.parent / "benchmarks" / "reverse_accuracy.json"
-BOTTLENECK_FILE = REVERSE_FILE.with_name("bottleneck_sweep.json")
-
-
-def reverse_curve(model_class, hidden=32, steps=1500, seed=0):
-    """The bottleneck benchmark: build model_class(hidden=...) from `seed`, train it on the reverse task
-    (lengths 2-16), return ({L: sequence accuracy}, the trained model)."""
-    with seeded(seed):
-        model = train_reverse(model_class(hidden=hidden), REVERSE_TRAIN_LENGTHS, steps=steps, seed=seed)
-        return accuracy_by_length(model, REVERSE_TEST_LENGTHS), model
-
-
-def accuracy_by_length(model, lengths, n=500, seed=1, n_symbols=8):
-    """{L: sequence accuracy of greedy decoding} on fresh reverse-task sequences."""
-    rng = torch.Generator().manual_seed(seed)
-    result = {}
-    with torch.no_grad():
-        for L in lengths:
-            tokens, targets = reverse_task(L, n, rng, n_symbols)
-            result[L] = sequence_accuracy(model.generate(tokens), targets)
-    return result
-
-
-def time_forward_passes(lengths, batch=32, hidden=128, repeats=5):
-    """Median wall time (s) of a forward pass over T steps: a torch.nn.RNN (T dependent steps) against one
-    batched per-position product over all T positions at once (attention's work without its T x T comparisons;
-    chapter 09 plots it beside a real attention layer, chapter 07 times real attention). CPU, no grad.
-    returns {"T": [...], "rnn": [...], "parallel": [...]}."""
-    rnn = torch.nn.RNN(hidden, hidden)
-    weight = torch.randn(hidden, hidden)
-    timings = {"T": list(lengths), "rnn": [], "parallel": []}
-    with torch.no_grad():
-        for T in lengths:
-            x = torch.randn(T, batch, hidden)
-            for name, fn in (("rnn", lambda: rnn(x)), ("parallel", lambda: torch.tanh(x @ weight))):
-                fn()  # warm up
-                samples = []
-                for _ in range(repeats):
-                    start = time.perf_counter()
-                    fn()
-                    samples.append(time.perf_counter() - start)
-                timings[name].append(float(np.median(samples)))
-    return timings
-
-
 class BidirectionalEncoderDecoder(EncoderDecoder):
     """The encoder-decoder with a bidirectional GRU encoder of the same total width H (H/2 per direction) and
     still no attention: the decoder starts from the two directions' final states side by side, (1, B, H), and
@@ -198,6 +151,57 @@ class AttentionEncoderDecoder(BidirectionalEncoderDecoder):
         out, _ = self.decoder(self.embed(torch.cat([start, targets[:-1]])), final)
         logits, weights = self._read(out, enc_states)
         return (logits, weights) if return_weights else logits
+
+
+# ---------------------------------------------------------------------------------------------------
+# The chapters' studies on the reverse task: settings, results files (benchmarks/reverse_accuracy.py and
+# bottleneck_sweep.py write them), and the timing of chapter 07
+
+REVERSE_TRAIN_LENGTHS = tuple(range(2, 17))
+REVERSE_TEST_LENGTHS = (2, 4, 6, 8, 10, 12, 14, 16)
+REVERSE_FILE = Path(__file__).resolve().parent.parent / "benchmarks" / "reverse_accuracy.json"
+BOTTLENECK_FILE = REVERSE_FILE.with_name("bottleneck_sweep.json")
+
+
+def reverse_curve(model_class, hidden=32, steps=1500, seed=0):
+    """The bottleneck benchmark: build model_class(hidden=...) from `seed`, train it on the reverse task
+    (lengths 2-16), return ({L: sequence accuracy}, the trained model)."""
+    with seeded(seed):
+        model = train_reverse(model_class(hidden=hidden), REVERSE_TRAIN_LENGTHS, steps=steps, seed=seed)
+        return accuracy_by_length(model, REVERSE_TEST_LENGTHS), model
+
+
+def accuracy_by_length(model, lengths, n=500, seed=1, n_symbols=8):
+    """{L: sequence accuracy of greedy decoding} on fresh reverse-task sequences."""
+    rng = torch.Generator().manual_seed(seed)
+    result = {}
+    with torch.no_grad():
+        for L in lengths:
+            tokens, targets = reverse_task(L, n, rng, n_symbols)
+            result[L] = sequence_accuracy(model.generate(tokens), targets)
+    return result
+
+
+def time_forward_passes(lengths, batch=32, hidden=128, repeats=5):
+    """Median wall time (s) of a forward pass over T steps: a torch.nn.RNN (T dependent steps) against one
+    batched per-position product over all T positions at once (attention's work without its T x T comparisons;
+    chapter 09 plots it beside a real attention layer, chapter 07 times real attention). CPU, no grad.
+    returns {"T": [...], "rnn": [...], "parallel": [...]}."""
+    rnn = torch.nn.RNN(hidden, hidden)
+    weight = torch.randn(hidden, hidden)
+    timings = {"T": list(lengths), "rnn": [], "parallel": []}
+    with torch.no_grad():
+        for T in lengths:
+            x = torch.randn(T, batch, hidden)
+            for name, fn in (("rnn", lambda: rnn(x)), ("parallel", lambda: torch.tanh(x @ weight))):
+                fn()  # warm up
+                samples = []
+                for _ in range(repeats):
+                    start = time.perf_counter()
+                    fn()
+                    samples.append(time.perf_counter() - start)
+                timings[name].append(float(np.median(samples)))
+    return timings
 
 
 BOTTLENECK_MODELS = {"GRU": EncoderDecoder, "bidirectional GRU": BidirectionalEncoderDecoder}

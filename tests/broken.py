@@ -1657,6 +1657,25 @@ def scan_operator_reversed(a, b):
     return b
 
 
+@_named("linear_scan", hint="that round's old a")
+def scan_b_uses_new_a(a, b):
+    d = 1
+    while d < a.shape[0]:
+        a = _torch.cat([a[:d], a[d:] * a[:-d]])
+        b = _torch.cat([b[:d], a[d:] * b[:-d] + b[d:]])
+        d *= 2
+    return b
+
+
+@_named("linear_scan", hint="one round short")
+def scan_one_round_short(a, b):
+    d = 1
+    while 2 * d < a.shape[0]:
+        a, b = _torch.cat([a[:d], a[d:] * a[:-d]]), _torch.cat([b[:d], a[d:] * b[:-d] + b[d:]])
+        d *= 2
+    return b
+
+
 @_named("linear_scan", hint="update a too")
 def scan_a_not_updated(a, b):
     d = 1
@@ -1697,7 +1716,7 @@ def scan_by_cumprod(a, b):
     return A * (b / A).cumsum(dim=0)
 
 
-@_named("linear_scan", hint="that is a loop over T")
+@_named("linear_scan", hint="your torch calls grow like T")
 def scan_python_loop(a, b):
     hs = [b[0]]
     for t in range(1, a.shape[0]):
@@ -1749,6 +1768,13 @@ def gru_stores_previous(x, W_z, b_z, W_h, b_h, h0):
 @_named("min_gru", hint="no tanh")
 def gru_tanh_candidate(x, W_z, b_z, W_h, b_h, h0):
     return _min_gru_broken(x, W_z, b_z, W_h, b_h, h0, "tanh")
+
+
+@_named("min_gru", hint="the gate weighs the candidate that is written")
+def gru_candidate_not_gated(x, W_z, b_z, W_h, b_h, h0):
+    z = _torch.sigmoid(x @ W_z + b_z)
+    a, b = 1 - z, x @ W_h + b_h  # b_t = h~_t, without z_t
+    return _hillis_steele(a, _torch.cat([b[:1] + a[:1] * h0, b[1:]]))
 
 
 @_named("min_gru", hint="z_t = sigmoid(x_t W_z + b_z)")
@@ -1819,15 +1845,37 @@ def linattn_not_causal(q, k, v):
     return q @ S
 
 
+@_named("causal_linear_attention", hint="one state per sequence")
+def linattn_state_summed_over_batch(q, k, v):
+    S = _torch.zeros(q.shape[-1], v.shape[-1], dtype=q.dtype)
+    ys = []
+    for t in range(q.shape[-2]):
+        S = S + _torch.einsum("...d,...e->de", k[..., t, :], v[..., t, :])  # summed over the batch: one state for all
+        ys.append(q[..., t, :] @ S)
+    return _torch.stack(ys, dim=-2)
+
+
+@_named("causal_linear_attention", hint="no scaling here")
+def linattn_scaled(q, k, v):
+    return _linear_attention_broken(q / _math.sqrt(q.shape[-1]), k, v, "right")
+
+
+@_named("causal_linear_attention", hint="keeps T states at once")
+def linattn_cumsum_of_states(q, k, v):
+    S = (k.unsqueeze(-1) * v.unsqueeze(-2)).cumsum(dim=-3)
+    return (q.unsqueeze(-2) @ S).squeeze(-2)
+
+
 @_named("causal_linear_attention", hint="is not the recurrence")
 def linattn_masked_form(q, k, v):
     T = q.shape[-2]
     return (q @ k.transpose(-2, -1) * _torch.ones(T, T, dtype=q.dtype).tril()) @ v
 
 
-BROKEN["linear_scan"] = [scan_operator_reversed, scan_a_not_updated, scan_rolled, scan_exclusive, scan_with_initial_state,
+BROKEN["linear_scan"] = [scan_operator_reversed, scan_b_uses_new_a, scan_one_round_short, scan_a_not_updated, scan_rolled, scan_exclusive, scan_with_initial_state,
                          scan_by_cumprod, scan_python_loop]
 BROKEN["min_gru"] = [gru_z_swapped, gru_ignores_h0, gru_h0_ungated, gru_returns_h0_too, gru_stores_previous,
-                     gru_tanh_candidate, gru_no_sigmoid, gru_python_loop]
+                     gru_tanh_candidate, gru_no_sigmoid, gru_python_loop, gru_candidate_not_gated]
 BROKEN["causal_linear_attention"] = [linattn_reads_before_adding, linattn_q_k_swapped, linattn_normalised,
-                                     linattn_state_transposed, linattn_softmax, linattn_not_causal, linattn_masked_form]
+                                     linattn_state_transposed, linattn_softmax, linattn_not_causal, linattn_masked_form,
+                                     linattn_scaled, linattn_cumsum_of_states, linattn_state_summed_over_batch]

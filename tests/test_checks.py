@@ -249,7 +249,7 @@ PAIRS = [
     ("06_applications", "sample_next", "generate", ("model(token[None], state)", "model(token[None], None)")),
     ("09_attention", "scaled_dot_product_attention", "multi_head_attention", (' @ params["W_o"]', "")),
     ("10_capstone", "layer_norm", "attention_block", ("mask=causal_mask(x.shape[0])", "mask=None")),
-    ("12_linear_recurrences", "linear_scan", "min_gru", ("b[0] + (1 - z[0]) * h0", "b[0] + h0")),
+    ("12_linear_recurrences", "linear_scan", "min_gru", ("b[:1] + a[:1] * h0", "b[:1] + h0")),
 ]
 
 

@@ -9,8 +9,10 @@ calls it, or here in a check cell):
   its constant overhead (the course's: 127 against 55 calls, 2.3x). A Python loop over T makes at least one
   call per step: 2061 against 45 calls for the course's sequential_scan (46x). Only torch calls are counted:
   a loop over NumPy arrays or Python floats is not seen.
-- "fixed-size state" (causal_linear_attention): no tensor whose last two axes are (T, T) is built at T = 64
-  (d_k, d_v < 64): the masked form (q kᵀ ⊙ mask) v gives the same values but is not the recurrence.
+- "fixed-size state" (causal_linear_attention): at T = 64 (d_k, d_v < 64) no tensor whose last two axes are
+  (T, T) and none whose last three are (T, d_k, d_v) is built: the masked form (q kᵀ ⊙ mask) v and a cumsum over
+  all T outer products give the same values but keep something that grows with T, which the recurrence never
+  needs.
 
 tests/test_checks.py checks the references against their plain forms (linear_scan against sequential_scan,
 min_gru against its loop `_gru_stepwise`, causal_linear_attention against causal_linear_attention_parallel) and
@@ -21,14 +23,16 @@ import torch
 from torch.overrides import TorchFunctionMode
 
 from course_lib.grading.checks.core import Case, Exercise, Hint, as_numpy
-from course_lib.linear_recurrences import causal_linear_attention, causal_linear_attention_parallel, linear_scan, min_gru
+from course_lib.linear_recurrences import (causal_linear_attention, causal_linear_attention_parallel, linear_scan, min_gru,
+                                           scan_rounds)
 
 CALLS_RATIO = 4          # at most this many times the torch calls at T = LONG_T as at T = SHORT_T
 SHORT_T, LONG_T = 16, 1024
 SQUARE_T = 64            # the T at which causal_linear_attention must build no (T, T) tensor
 LOG_DEPTH = f"at most {CALLS_RATIO}x (log-depth)"
 GROWS_WITH_T = f"over {CALLS_RATIO}x (grows with T)"
-FIXED_STATE, SQUARE = "no (T, T) tensor", "a (T, T) tensor"
+FIXED_STATE = "nothing that grows with T"
+GROWING = {1: "a (T, T) tensor", 2: "a (T, d_k, d_v) tensor"}   # what _Watching.grows codes
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -36,20 +40,24 @@ FIXED_STATE, SQUARE = "no (T, T) tensor", "a (T, T) tensor"
 
 
 class _Watching(TorchFunctionMode):
-    """Counts the torch calls made while it is active, and notes whether one returned a tensor whose last two
-    axes are (T, T). Calls made by torch itself inside a call are not seen (the mode is off while it handles one)."""
+    """Counts the torch calls made while it is active, and notes whether one returned a tensor that grows with T:
+    last two axes (T, T), or last three (T, d_k, d_v). Calls made by torch itself inside a call are not seen (the
+    mode is off while it handles one)."""
 
-    def __init__(self, T=None):
+    def __init__(self, T=None, d_k=None, d_v=None):
         super().__init__()
-        self.calls, self.T, self.square = 0, T, False
+        self.calls, self.T, self.stacked = 0, T, (T, d_k, d_v)
+        self.grows = 0   # 0: nothing that grows with T, 1: a (T, T) tensor, 2: a (T, d_k, d_v) one
 
     def __torch_function__(self, func, types, args=(), kwargs=None):
         self.calls += 1
         out = func(*args, **(kwargs or {}))
         if self.T is not None:
             for r in (out if isinstance(out, (tuple, list)) else (out,)):
-                if isinstance(r, torch.Tensor) and r.dim() >= 2 and tuple(r.shape[-2:]) == (self.T, self.T):
-                    self.square = True
+                if isinstance(r, torch.Tensor) and tuple(r.shape[-2:]) == (self.T, self.T):
+                    self.grows = self.grows or 1
+                elif isinstance(r, torch.Tensor) and tuple(r.shape[-3:]) == self.stacked:
+                    self.grows = self.grows or 2
         return out
 
 
@@ -62,14 +70,14 @@ def _calls(fn, args):
 def watch_torch(fn, *args, longer=None, square=False):
     """Chapter 12's harness (it runs where fn runs). Plain: fn(*args). longer=(the same arguments at a longer
     T): the numbers of torch calls fn makes on args and on longer, as an int64 array [short, long].
-    square=True: whether fn, on args = (q, k, v), builds a tensor whose last two axes are (T, T), as an array
-    holding one bool."""
+    square=True: whether fn, on args = (q, k, v), builds a tensor that grows with T, as an array holding one
+    code: 0 none, 1 one whose last two axes are (T, T), 2 one whose last three are (T, d_k, d_v)."""
     if longer is not None:
         return np.array([_calls(fn, args), _calls(fn, longer)], dtype=np.int64)
     if square:
-        with _Watching(T=args[0].shape[-2]) as watching:
+        with _Watching(T=args[0].shape[-2], d_k=args[0].shape[-1], d_v=args[2].shape[-1]) as watching:
             fn(*args)
-        return np.array(watching.square)
+        return np.array(watching.grows)
     return fn(*args)
 
 
@@ -79,8 +87,8 @@ def _growth(counts):
     return LOG_DEPTH if long <= CALLS_RATIO * short else GROWS_WITH_T
 
 
-def _state(found):
-    return SQUARE if bool(np.asarray(found)) else FIXED_STATE
+def _state(grows):
+    return GROWING.get(int(np.asarray(grows)), FIXED_STATE)
 
 
 def _t(rng, *shape):
@@ -112,10 +120,14 @@ NOT_POWERS_OF_TWO = [T for T in range(5, 40) if T & (T - 1)]
 def _scan_cases(rng, hidden):
     if hidden:
         T, channels = int(rng.integers(3, 40)), tuple(int(n) for n in rng.integers(1, 4, size=int(rng.integers(1, 3))))
-        T_odd, T_reset = int(rng.choice(NOT_POWERS_OF_TWO)), int(rng.integers(6, 30))
-        resets = sorted({int(t) for t in rng.integers(1, T_reset, size=2)})
-        return [Case("hidden: random T >= 3 and trailing axes", _scan_args(rng, T, *channels), hidden=True),
-                Case("hidden: T not a power of 2", _scan_args(rng, T_odd, 2), hidden=True),
+        # resets early enough that some position still needs the last round: the same score under every seed
+        T_odd, T_reset = int(rng.choice(NOT_POWERS_OF_TWO)), int(rng.choice([12, 13, 14, 15, 26, 27, 28, 29, 30]))
+        last_d = 2 ** (scan_rounds(T_reset) - 1)
+        resets = sorted({int(t) for t in rng.integers(1, T_reset - last_d, size=2)})
+        # a_t in (0.5, 1): what the furthest steps add stays far above the tolerance, so that a scan one round
+        # short fails whatever T the seed draws
+        return [Case("hidden: random T >= 3 and trailing axes", _scan_args(rng, T, *channels, low=0.5), hidden=True),
+                Case("hidden: T not a power of 2", _scan_args(rng, T_odd, 2, low=0.5), hidden=True),
                 Case("hidden: resets (a_t = 0)", _scan_args(rng, T_reset, 3, resets=resets), hidden=True),
                 Case("hidden: T = 1", _scan_args(rng, 1, int(rng.integers(1, 5))), hidden=True),
                 _calls_case(f"hidden: at most {CALLS_RATIO}x the torch calls at T = {LONG_T} as at T = {SHORT_T}",
@@ -154,6 +166,25 @@ def _scan_a_kept(a, b):
 
 def _scan_rolled(a, b):
     return _scan_with(a, b, lambda a1, b1, a2, b2: a2 * b1 + b2, wrap=True)
+
+
+def _scan_new_a(a, b):
+    """Each round's b computed with the a that round has just updated."""
+    d = 1
+    while d < len(b):
+        a = torch.cat([a[:d], a[d:] * a[:-d]])
+        b = torch.cat([b[:d], a[d:] * b[:-d] + b[d:]])
+        d *= 2
+    return b
+
+
+def _scan_one_round_short(a, b):
+    """The rounds stop while d < T / 2: the last round is missing."""
+    d = 1
+    while 2 * d < len(b):
+        a, b = torch.cat([a[:d], a[d:] * a[:-d]]), torch.cat([b[:d], a[d:] * b[:-d] + b[d:]])
+        d *= 2
+    return b
 
 
 def _scan_exclusive(a, b):
@@ -224,6 +255,13 @@ def _gru_with(x, W_z, b_z, W_h, b_h, h0, gate=torch.sigmoid, candidate=lambda c:
     return hs
 
 
+def _gru_ungated_candidate(x, W_z, b_z, W_h, b_h, h0):
+    """b_t = h~_t: the candidate added whole instead of weighed by z_t."""
+    z, cand = torch.sigmoid(x @ W_z + b_z), x @ W_h + b_h
+    a = 1 - z
+    return linear_scan(a, torch.cat([cand[:1] + a[:1] * h0, cand[1:]]))
+
+
 def _gru_stepwise(x, W_z, b_z, W_h, b_h, h0):
     """minGRU one step at a time: the right values, a loop over T."""
     z, cand = torch.sigmoid(x @ W_z + b_z), x @ W_h + b_h
@@ -275,15 +313,16 @@ def _attn_cases(rng, hidden):
         T, d_k = int(rng.integers(3, 12)), int(rng.integers(2, 6))
         d_v = d_k + int(rng.integers(1, 4))
         return [Case("hidden: random sizes, (B, heads) leading axes, d_k != d_v", _attn_args(rng, (2, 3), T, d_k, d_v), hidden=True),
-                Case("hidden: d_k = d_v", _attn_args(rng, (int(rng.integers(1, 4)),), T, d_k, d_k), hidden=True),
+                Case("hidden: d_k = d_v", _attn_args(rng, (int(rng.integers(2, 4)),), T, d_k, d_k), hidden=True),
                 Case("hidden: T = 1", _attn_args(rng, (2,), 1, d_k, d_v), hidden=True),
-                Case(f"hidden: no (T, T) tensor at T = {SQUARE_T}", _attn_args(rng, (2,), SQUARE_T, d_k, d_v),
+                Case(f"hidden: nothing that grows with T at T = {SQUARE_T}", _attn_args(rng, (2,), SQUARE_T, d_k, d_v),
                      kwargs={"square": True}, select=_state, hidden=True)]
     return [Case("no batch axes: q, k (5, 3), v (5, 4)", _attn_args(rng, (), 5, 3, 4)),
             Case("(B, heads, T, d) = (2, 3, 6, 4)", _attn_args(rng, (2, 3), 6, 4, 4)),
             Case("d_k = 2, d_v = 5, B = 3: the state S_t is (d_k, d_v)", _attn_args(rng, (3,), 7, 2, 5)),
             Case("T = 1: y_0 = (q_0 . k_0) v_0", _attn_args(rng, (2,), 1, 3, 2)),
-            Case(f"T = {SQUARE_T}: the state has a fixed size (no (T, T) tensor is built)", _attn_args(rng, (2,), SQUARE_T, 5, 3),
+            Case(f"T = {SQUARE_T}: the state has a fixed size (no (T, T) scores, no (T, d_k, d_v) stack of states)",
+                 _attn_args(rng, (2,), SQUARE_T, 5, 3),
                  kwargs={"square": True}, select=_state)]
 
 
@@ -319,6 +358,24 @@ def _attn_full(q, k, v):
     return _scores(q, k, causal=False) @ v
 
 
+def _attn_shared_state(q, k, v):
+    """One state summed over the batch-like leading axes: every sequence reads every other's keys and values."""
+    if q.dim() == 2:
+        return causal_linear_attention(q, k, v)
+    S_shared = torch.einsum("...sd,...se->sde", k, v).cumsum(0)   # (T, d_k, d_v): one for all sequences
+    return torch.einsum("...td,tde->...te", q, S_shared)
+
+
+def _attn_scaled(q, k, v):
+    return _scores(q, k) @ v / q.shape[-1] ** 0.5
+
+
+def _attn_all_states(q, k, v):
+    """The right values from all T states at once: a cumsum over the T outer products (..., T, d_k, d_v)."""
+    S = torch.cumsum(k[..., :, :, None] * v[..., :, None, :], dim=-3)
+    return (q[..., :, None, :] @ S)[..., 0, :]
+
+
 def _attn_state_transposed(q, k, v):
     """S_t = sum v_sᵀ k_s, (d_v, d_k), read as q_t S_t: y_t = sum (q_t . v_s) k_s (d_k = d_v only)."""
     return _scores(q, v) @ k
@@ -331,6 +388,10 @@ EXERCISES = [
         hints=[
             Hint(_scan_swapped, "combine the earlier step (a_{t-d}, b_{t-d}) with the later (a_t, b_t) as "
                                 "(a_t * a_{t-d}, a_t * b_{t-d} + b_t): the later step's a multiplies the earlier b, not the other way round"),
+            Hint(_scan_new_a, "compute a round's new b from that round's old a: update a and b together "
+                              "(a, b = new_a, new_b), not a first and then b with the new a"),
+            Hint(_scan_one_round_short, "one round short: go on while d < T, so that the last round combines "
+                                        "positions up to T - 1 apart"),
             Hint(_scan_a_kept, "update a too: after a round, a_t is the product a_t * a_{t-d} of the steps it now combines"),
             Hint(_scan_rolled, "the first d positions have no step d earlier: leave them as they are "
                                "(torch.roll wraps the last positions around to the front)"),
@@ -338,8 +399,9 @@ EXERCISES = [
             Hint(_scan_with_start, "return the T states h_0 .. h_{T-1}: h_{-1} = 0 is not one of them"),
             Hint(_scan_by_cumprod, "A_t * cumsum(b / A) with A = cumprod(a) divides by 0 after a reset (a_t = 0) "
                                    "and by tiny numbers on long sequences: combine steps with the scan's operator instead"),
-            Hint(_scan_loop, "that is a loop over T (one step at a time: the torch calls grow like T): combine all "
-                             "positions at once with the one d = 1, 2, 4, ... steps earlier, in ceil(log2 T) rounds"),
+            Hint(_scan_loop, "your torch calls grow like T (a loop over the steps, or a recursion down to single "
+                             "steps): combine all positions at once with the one d = 1, 2, 4, ... steps earlier, in "
+                             "ceil(log2 T) rounds"),
         ],
     ),
     Exercise(
@@ -350,6 +412,8 @@ EXERCISES = [
             Hint(_gru_h0_ungated, "h0 enters the first step through the gate: b_0 + (1 - z_0) * h0, not b_0 + h0"),
             Hint(_gru_with_h0, "return the T states after reading x[0] .. x[T-1], without h0 in front"),
             Hint(_gru_shifted, "hs[t] is the state after reading x[t] (hs[0] = h_0, not h0): the states are not shifted by one"),
+            Hint(_gru_ungated_candidate, "b_t = z_t * h~_t: the gate weighs the candidate that is written, not only "
+                                         "what is kept (a_t = 1 - z_t)"),
             Hint(_gru_tanh, "minGRU's candidate is linear: h~_t = x_t W_h + b_h, no tanh (that is the GRU's)"),
             Hint(_gru_no_sigmoid, "the gate is z_t = sigmoid(x_t W_z + b_z), between 0 and 1"),
             Hint(_gru_stepwise, "that is a loop over T: compute z and h~ for every t at once, then one "
@@ -363,6 +427,11 @@ EXERCISES = [
             Hint(_attn_strict, "y_t includes s = t: add k_tᵀ v_t to the state before reading it with q_t"),
             Hint(_attn_q_k_swapped, "the state sums k_sᵀ v_s and the query reads it, y_t = q_t S_t: q and k are swapped"),
             Hint(_attn_softmax, "linear attention has no softmax: y_t = sum over s <= t of (q_t . k_s) v_s"),
+            Hint(_attn_shared_state, "one state per sequence: S has the leading (batch, head) axes of q, k, v, "
+                                     "shape (..., d_k, d_v), not one state summed over all of them"),
+            Hint(_attn_scaled, "no scaling here: y_t = q_t S_t, not divided by sqrt(d_k) (that is softmax attention's)"),
+            Hint(_attn_all_states, "carry one (d_k, d_v) state from step to step: a cumsum over all T outer products "
+                                   "keeps T states at once, memory that grows with T"),
             Hint(_attn_normalised, "no normalisation here: y_t is the plain sum of (q_t . k_s) v_s, not divided by the sum of q_t . k_s"),
             Hint(_attn_full, "causal: the sum runs over s <= t only, not over all T positions"),
             Hint(_attn_state_transposed, "the state is S_t = sum of k_sᵀ v_s, shape (d_k, d_v) (k as a column times v as a row); "
