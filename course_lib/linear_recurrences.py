@@ -430,7 +430,8 @@ def crosstalk(n_pairs, d=16, seed=0):
 
 
 def associative_recall(n_pairs, d=16, seed=0, n_queries=256):
-    """Store n_pairs random (key, value) pairs of width d, then ask with each stored key for its value.
+    """Store n_pairs random (key, value) pairs of width d, then ask n_queries times for the value of a stored key
+    drawn at random (with replacement).
     Read-outs: softmax attention over the stored pairs (scores q . k / sqrt(d), chapter 09); linear attention (the
     state S = sum_i k_i^T v_i read as q S); and the memory column's variant, phi = elu + 1 features normalised:
     phi(q) (sum_i phi(k_i)^T v_i) / (phi(q) . sum_i phi(k_i)). An answer counts as right when, among the stored
