@@ -12,9 +12,9 @@ It also holds the closing table's minGRU column on the folk tunes: chapter 10's 
 tunes, 20 sampled tunes per seed), with the step count set for about the LSTM's training time
 (closing.MINGRU_STEPS); the LSTM's 400 steps are timed in the same run ("lstm_seconds") as the reference.
 
-Chapter 12's memory-table columns (minGRU, linear attention) live in memory_table_revival.json
-(`python benchmarks/memory_table.py --add minGRU "linear attention"`). The lecture retrains seed 0 of both
-layers and checks it against this file.
+Chapter 12's memory-table columns (minGRU, linear attention, the 2-layer GRU control) live in
+memory_table_revival.json (`python benchmarks/memory_table.py --add minGRU "linear attention" "2-layer GRU"`).
+The lecture retrains seed 0 of both selective-copy layers and checks it against this file.
 """
 import json
 import sys

@@ -15,6 +15,7 @@ import numpy as np
 import torch
 
 from course_lib.positions import sinusoidal_positions
+from course_lib.training import gru_encoder
 
 
 def _check_pair(a, b):
@@ -119,27 +120,36 @@ class MinGRU(torch.nn.Module):
         return min_gru(x, self.gate.weight.T, self.gate.bias, self.candidate.weight.T, self.candidate.bias, h0)
 
 
-class MinGRUEncoder(torch.nn.Module):
-    """The memory benchmark's minGRU column: two minGRU layers with a ReLU MLP between them (the second
-    layer's gates then depend on what the first computed, e.g. how far into the sequence it is) and a
-    residual connection. x (T, B, D) -> states (T, B, H)."""
+class TwoLayerEncoder(torch.nn.Module):
+    """Two recurrent layers with a ReLU MLP between them and a residual connection: the memory benchmark's
+    minGRU column (the second layer's gates then depend on what the first computed, e.g. how far into the
+    sequence it is) and, with GRU layers, its control column of the same shape. x (T, B, D) -> states (T, B, H)."""
 
-    def __init__(self, D, H, gate_bias=0.0):
+    def __init__(self, first, second, H):
         super().__init__()
-        self.first, self.second = MinGRU(D, H, gate_bias), MinGRU(H, H, gate_bias)
+        self.first, self.second = first, second
         self.mlp = torch.nn.Sequential(torch.nn.Linear(H, H), torch.nn.ReLU(), torch.nn.Linear(H, H))
 
     def forward(self, x):
-        h = self.first(x)
-        return self.second(h + self.mlp(h))
+        h = _states(self.first(x))
+        return _states(self.second(h + self.mlp(h)))
+
+
+def _states(output):
+    return output[0] if isinstance(output, tuple) else output  # torch's GRU returns (states, h_n)
 
 
 def min_gru_encoder(D, H, gate_bias=0.0):
-    return MinGRUEncoder(D, H, gate_bias)
+    return TwoLayerEncoder(MinGRU(D, H, gate_bias), MinGRU(H, H, gate_bias), H)
+
+
+def two_layer_gru_encoder(D, H, update_bias=0.0):
+    """The same two-layer shape with chapter 05's GRU (torch.nn.GRU, update-gate bias as in gru_encoder)."""
+    return TwoLayerEncoder(gru_encoder(D, H, update_bias), gru_encoder(H, H, update_bias), H)
 
 
 class MinGRULM(torch.nn.Module):
-    """The closing table's minGRU language model: embedding, MinGRUEncoder's two layers (H = hidden) and a
+    """The closing table's minGRU language model: embedding, min_gru_encoder's two layers (H = hidden) and a
     read-out. forward(x (T, B) ids, state) -> (logits (T, B, V), state), the interface of chapter 06's CharLM:
     state is the pair of last states (B, H), one per layer, so a stream or a generation carries on from it.
     Training reads a whole window with one scan per layer; generation feeds one id at a time."""

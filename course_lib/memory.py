@@ -2,11 +2,12 @@
 
 The protocol (the course's design conventions, "Comparing models"):
 
-- Nine columns, each one model defined once in `COLUMNS`: the vanilla RNN with torch's default
+- Ten columns, each one model defined once in `COLUMNS`: the vanilla RNN with torch's default
   initialisation and with an orthogonal W_hh (chapter 04), the LSTM with forget-gate bias 0 and 1 (what a
   reader would assume) and tuned (chapter 05), the GRU (chapter 05) and one attention layer (chapter 09);
-  then chapter 12's minGRU and linear attention (`add_columns`, stored in their own file, REVIVAL_FILE).
-- Every *tuned* column (one per family: RNN, LSTM, GRU, attention, minGRU, linear attention) gets the same budget of `len(grid)` = 4
+  then chapter 12's minGRU and linear attention, and the 2-layer GRU, the control of minGRU's shape (two
+  layers with an MLP between), all three added with `add_columns` and stored in their own file, REVIVAL_FILE.
+- Every *tuned* column (RNN-orth, LSTM-tuned, GRU, attention and the chapter 12 columns) gets the same budget of `len(grid)` = 4
   trials over its own natural knobs (learning rate, and W_hh's gain / the gate bias / the number of
   heads), each trial scored on a **validation** draw of the task (seed `VALIDATION_SEED`, never a test
   seed) at `VALIDATION_LAGS`. The default columns use the budget's learning rate and are not tuned.
@@ -27,7 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from course_lib.attention import attention_encoder
-from course_lib.linear_recurrences import linear_attention_encoder, min_gru_encoder
+from course_lib.linear_recurrences import linear_attention_encoder, min_gru_encoder, two_layer_gru_encoder
 from course_lib.training import (RecallBudget, gru_encoder, lstm_encoder, orthogonal_rnn_encoder, rnn_encoder,
                                  train_recall)
 
@@ -68,10 +69,12 @@ COLUMNS = {
     "attention": ("attention", attention_encoder, None, _grid(lr=LEARNING_RATES, n_heads=(1, 4))),
     "minGRU": ("minGRU", min_gru_encoder, None, _grid(lr=LEARNING_RATES, gate_bias=(-1.0, -3.0))),
     "linear attention": ("linear attention", linear_attention_encoder, None, _grid(lr=LEARNING_RATES, n_heads=(1, 4))),
+    "2-layer GRU": ("GRU", two_layer_gru_encoder, None, _grid(lr=LEARNING_RATES, update_bias=(1.0, 3.0))),
 }
-# Chapters 04-10 show the seven columns of the classic story; chapter 12 adds the recurrent revival's two.
+# Chapters 04-10 show the seven columns of the classic story; chapter 12 adds the recurrent revival's two and
+# the GRU in minGRU's two-layer shape, so that minGRU is also compared with a GRU built like it.
 CLASSIC_COLUMNS = ("RNN", "RNN-orth", "LSTM-f0", "LSTM-f1", "LSTM-tuned", "GRU", "attention")
-REVIVAL_COLUMNS = ("minGRU", "linear attention")
+REVIVAL_COLUMNS = ("minGRU", "linear attention", "2-layer GRU")
 LEGEND = {
     "RNN": "tanh RNN, torch's default initialisation, lr 3e-3",
     "RNN-orth": "tanh RNN, orthogonal W_hh scaled by a gain (gain and lr tuned)",
@@ -82,6 +85,7 @@ LEGEND = {
     "attention": "one causal multi-head attention layer, heads and lr tuned",
     "minGRU": "two minGRU layers with an MLP between, gate bias and lr tuned",
     "linear attention": "the attention column with softmax replaced by elu + 1 features, heads and lr tuned",
+    "2-layer GRU": "two GRU layers with an MLP between (minGRU's shape), update-gate bias and lr tuned",
 }
 
 

@@ -11,8 +11,9 @@ from course_lib.closing import (MUSIC_GRIDS, budget_settings, chosen_budget, clo
 from course_lib.linear_recurrences import (COPY_LAYERS, COPY_LEARNING_RATES, SEEDS, VALIDATION_SEED, DiagonalSSM,
                                            LinearAttentionEncoder, MinGRU, MinGRULM, associative_recall,
                                            causal_linear_attention, causal_linear_attention_parallel, combine,
-                                           convolve_causal, feature_map, linear_scan, load_study, min_gru, scan_rounds,
-                                           selective_copy_task, sequential_scan, ssm_kernel)
+                                           convolve_causal, feature_map, linear_scan, load_study, min_gru, min_gru_encoder,
+                                           scan_rounds, selective_copy_task, sequential_scan, ssm_kernel,
+                                           two_layer_gru_encoder)
 from course_lib.memory import REVIVAL_FILE, load_results as load_memory
 from course_lib.music import valid_share
 from course_lib.positions import sinusoidal_positions
@@ -79,6 +80,21 @@ def test_min_gru_equals_its_step_by_step_recurrence_and_the_module_streams():
     whole = layer(x)
     first = layer(x[:5])
     assert torch.allclose(torch.cat([first, layer(x[5:], first[-1])]), whole, rtol=0, atol=1e-12)
+
+
+def test_the_2_layer_GRU_control_is_minGRUs_shape_with_GRU_layers():
+    # the memory table's control column: the same two layers, MLP and residual, each layer chapter 05's GRU
+    gru2, mingru = two_layer_gru_encoder(9, 32, update_bias=3.0), min_gru_encoder(9, 32, gate_bias=-3.0)
+    assert [type(m) for m in (gru2.first, gru2.second)] == [torch.nn.GRU] * 2
+    assert [type(m) for m in (mingru.first, mingru.second)] == [MinGRU] * 2
+    assert all((layer.bias_ih_l0[32:64] == 3).all() and (layer.bias_hh_l0[32:64] == 0).all()
+               for layer in (gru2.first, gru2.second))
+    x = torch.randn(11, 4, 9, generator=g)
+    with torch.no_grad():
+        h = gru2.first(x)[0]
+        expected = gru2.second(h + gru2.mlp(h))[0]
+        assert gru2(x).shape == mingru(x).shape == (11, 4, 32)
+        assert torch.equal(gru2(x), expected)
 
 
 def test_the_language_model_reads_a_stream_in_pieces_as_in_one_pass():
