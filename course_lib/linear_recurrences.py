@@ -15,7 +15,7 @@ import numpy as np
 import torch
 
 from course_lib.positions import sinusoidal_positions
-from course_lib.training import gru_encoder
+from course_lib.training import encoder_states, gru_encoder
 
 
 def _check_pair(a, b):
@@ -131,12 +131,8 @@ class TwoLayerEncoder(torch.nn.Module):
         self.mlp = torch.nn.Sequential(torch.nn.Linear(H, H), torch.nn.ReLU(), torch.nn.Linear(H, H))
 
     def forward(self, x):
-        h = _states(self.first(x))
-        return _states(self.second(h + self.mlp(h)))
-
-
-def _states(output):
-    return output[0] if isinstance(output, tuple) else output  # torch's GRU returns (states, h_n)
+        h = encoder_states(self.first(x))
+        return encoder_states(self.second(h + self.mlp(h)))
 
 
 def min_gru_encoder(D, H, gate_bias=0.0):

@@ -20,9 +20,12 @@ class LastStateHead(torch.nn.Module):
         self.encoder, self.readout = encoder, torch.nn.Linear(hidden, n_out)
 
     def forward(self, x):
-        states = self.encoder(x)
-        states = states[0] if isinstance(states, tuple) else states  # torch's RNN/LSTM return (out, h_n)
-        return self.readout(states[-1])
+        return self.readout(encoder_states(self.encoder(x))[-1])
+
+
+def encoder_states(output):
+    """The states (T, B, H) an encoder returned: torch's RNN, LSTM and GRU return (states, last state)."""
+    return output[0] if isinstance(output, tuple) else output
 
 
 def rnn_encoder(D, H):
